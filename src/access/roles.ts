@@ -1,0 +1,42 @@
+import type { Role } from '../db/schema.ts';
+
+/** Pure role rules: which role may do what inside a workspace. Tested as a table. */
+export type Action =
+  | 'workspace:read'
+  | 'workspace:update'
+  | 'member:read'
+  | 'member:invite'
+  | 'member:remove'
+  | 'project:read'
+  | 'project:create'
+  | 'project:update'
+  | 'project:delete'
+  | 'task:read'
+  | 'task:write';
+
+const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
+
+const MINIMUM: Record<Action, Role> = {
+  'workspace:read': 'viewer',
+  'workspace:update': 'admin',
+  'member:read': 'viewer',
+  'member:invite': 'admin',
+  'member:remove': 'admin',
+  'project:read': 'viewer',
+  'project:create': 'admin',
+  'project:update': 'admin',
+  'project:delete': 'admin',
+  'task:read': 'viewer',
+  'task:write': 'member',
+};
+
+export const ROLES: readonly Role[] = ['owner', 'admin', 'member', 'viewer'];
+
+export function can(role: Role, action: Action): boolean {
+  return RANK[role] >= RANK[MINIMUM[action]];
+}
+
+/** Nobody hands out a role above their own. */
+export function canGrant(granter: Role, granted: Role): boolean {
+  return RANK[granter] >= RANK[granted];
+}

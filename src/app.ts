@@ -1,0 +1,162 @@
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
+import FindMyWay from 'find-my-way';
+import { readFileSync } from 'node:fs';
+import type { Deps } from './deps.ts';
+import type { App } from './http/app-types.ts';
+import { installAuth } from './http/auth.ts';
+import { parseFormBody, parseJsonBody, parseQueryString } from './http/body.ts';
+import { installErrorHandler } from './http/error-handler.ts';
+import { AppError, envelope } from './http/errors.ts';
+import { installEtags } from './http/etag.ts';
+import { ErrorSchema } from './http/schemas.ts';
+import { installValidation } from './http/validation.ts';
+import { base62 } from './lib/ids.ts';
+import { adminRoutes } from './modules/admin/admin.routes.ts';
+import { apiKeyRoutes } from './modules/api-keys/api-key.routes.ts';
+import { memberRoutes } from './modules/members/member.routes.ts';
+import { projectRoutes } from './modules/projects/project.routes.ts';
+import { systemRoutes } from './modules/system/system.routes.ts';
+import { taskRoutes } from './modules/tasks/task.routes.ts';
+import { workspaceRoutes } from './modules/workspaces/workspace.routes.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the HTTP application from its dependencies. It never listens; main.ts does. */
+export interface BuildOptions {
+  /** Called before any route is registered (tests attach response checks here). */
+  instrument?: (app: App) => void;
+}
+
+export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<App> {
+  const { config } = deps;
+  const serverOptions: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
+    loggerInstance: deps.logger,
+    // Per-request log lines only at debug level: at full load they would cost more than the request.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+    bodyLimit: config.bodyLimit,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${base62(20)}`;
+    },
+    trustProxy: config.trustProxy.length ? config.trustProxy : false,
+    routerOptions: { querystringParser: (s: string) => parseQueryString(s), ignoreTrailingSlash: true, maxParamLength: 200 },
+    ajv: { customOptions: { removeAdditional: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  };
+  if (config.tlsCert && config.tlsKey) serverOptions.https = { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) };
+  const app = Fastify(serverOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+  app.server.headersTimeout = 15_000;
+  app.server.requestTimeout = 60_000;
+
+  app.addSchema(ErrorSchema);
+  installValidation(app, [ErrorSchema]);
+  installErrorHandler(app);
+
+  app.removeAllContentTypeParsers();
+  for (const type of ['application/json', /^application\/[\w.+-]+\+json$/]) {
+    app.addContentTypeParser(type, { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, parseJsonBody(body as string));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
+  }
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseFormBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Sprintlane API',
+        version: config.version,
+        description:
+          'Self-hosted project management and time tracking. Authenticate with `Authorization: Bearer <key>`, ' +
+          'a `PRIVATE-TOKEN` header, the `private_token` query parameter, or HTTP Basic (key id and secret).',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          privateToken: { type: 'apiKey', in: 'header', name: 'PRIVATE-TOKEN' },
+          privateTokenQuery: { type: 'apiKey', in: 'query', name: 'private_token' },
+          basic: { type: 'http', scheme: 'basic' },
+        },
+      },
+      security: [{ bearer: [] }, { privateToken: [] }, { privateTokenQuery: [] }, { basic: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transform: ({ schema, url, route }) => {
+      const s = { ...(schema as Record<string, unknown>) };
+      if (route.config && (route.config as { public?: boolean }).public) s.security = [];
+      return { schema: s as never, url };
+    },
+  });
+
+  // A router of every route, to tell "no such path" (404) from "wrong method" (405 with Allow).
+  const known = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 200 });
+  const methodsByPattern = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    let set = methodsByPattern.get(route.url);
+    if (!set) {
+      set = new Set();
+      methodsByPattern.set(route.url, set);
+      known.on('GET', route.url, () => {}, { pattern: route.url });
+    }
+    for (const m of methods) set.add(m);
+    // Fastify answers HEAD for every GET route.
+    if (set.has('GET')) set.add('HEAD');
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const match = known.find('GET', path);
+    const pattern = (match?.store as { pattern?: string } | undefined)?.pattern;
+    if (pattern) {
+      const allow = [...(methodsByPattern.get(pattern) ?? [])].sort().join(', ');
+      return reply
+        .code(405)
+        .header('allow', allow)
+        .send(envelope(new AppError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allow}`)));
+    }
+    return reply.code(404).send(envelope(new AppError(404, 'ROUTE_NOT_FOUND', `No route matches ${request.method} ${path}`)));
+  });
+
+  installAuth(app, { config, resolver: deps.resolver, rateLimiter: deps.rateLimiter });
+  installEtags(app);
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    if (request.principal) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    deps.metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  options.instrument?.(app);
+
+  systemRoutes(app, deps);
+  workspaceRoutes(app, deps);
+  memberRoutes(app, deps);
+  projectRoutes(app, deps);
+  taskRoutes(app, deps);
+  apiKeyRoutes(app, deps);
+  adminRoutes(app, deps);
+
+  await app.ready();
+  return app;
+}

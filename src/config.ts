@@ -1,0 +1,105 @@
+import path from 'node:path';
+
+export type Plan = 'free' | 'pro' | 'enterprise';
+
+export interface PlanLimit {
+  /** Requests per hour (the quota reported in X-RateLimit-*). */
+  hourly: number;
+  /** Requests per minute (the burst cap). */
+  burst: number;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  adminToken: string | undefined;
+  adminEmail: string;
+  logLevel: string;
+  requireHttps: boolean;
+  trustProxy: string[];
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  allowQueryToken: boolean;
+  rateLimit: { enabled: boolean; plans: Record<Plan, PlanLimit>; authFailuresPerMinute: number };
+  /** How long a resolved API key stays cached in this process (revocation here is immediate). */
+  authCacheMs: number;
+  bodyLimit: number;
+  /** Statement timeout on PostgreSQL, milliseconds. */
+  statementTimeoutMs: number;
+  version: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+export const VERSION = '2.0.0';
+
+/** Reads and validates the environment once, at boot; a bad value stops the server with a clear message. */
+export function loadConfig(env: Env = process.env): Config {
+  const adminToken = env.SPRINTLANE_ADMIN_TOKEN || undefined;
+  if (adminToken !== undefined && !/^[A-Za-z0-9_]{32,256}$/.test(adminToken)) {
+    throw new ConfigError('SPRINTLANE_ADMIN_TOKEN must be 32 to 256 characters from A-Za-z0-9_');
+  }
+  const adminEmail = env.SPRINTLANE_ADMIN_EMAIL || 'admin@sprintlane.local';
+  if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) throw new ConfigError('SPRINTLANE_ADMIN_EMAIL must be an email address');
+  const tlsCert = env.TLS_CERT || undefined;
+  const tlsKey = env.TLS_KEY || undefined;
+  if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new ConfigError('TLS_CERT and TLS_KEY must be set together');
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  }
+  const plan = (name: string, hourly: number, burst: number): PlanLimit => ({
+    hourly: int(env, `SPRINTLANE_RATE_LIMIT_${name}_HOURLY`, hourly, 1),
+    burst: int(env, `SPRINTLANE_RATE_LIMIT_${name}_BURST`, burst, 1),
+  });
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: int(env, 'PORT', 3000, 0, 65535),
+    dataDir: path.resolve(env.SPRINTLANE_DATA_DIR || './data'),
+    databaseUrl,
+    redisUrl: env.REDIS_URL || undefined,
+    adminToken,
+    adminEmail,
+    logLevel: env.LOG_LEVEL || 'info',
+    requireHttps: bool(env, 'SPRINTLANE_REQUIRE_HTTPS', false),
+    trustProxy: (env.SPRINTLANE_TRUSTED_PROXIES || '').split(',').map((s) => s.trim()).filter(Boolean),
+    tlsCert,
+    tlsKey,
+    allowQueryToken: bool(env, 'SPRINTLANE_ALLOW_QUERY_TOKEN', true),
+    rateLimit: {
+      enabled: bool(env, 'SPRINTLANE_RATE_LIMIT', true),
+      plans: {
+        free: plan('FREE', 1000, 100),
+        pro: plan('PRO', 10000, 500),
+        enterprise: plan('ENTERPRISE', 100000, 5000),
+      },
+      authFailuresPerMinute: int(env, 'SPRINTLANE_AUTH_FAILURES_PER_MINUTE', 30, 1),
+    },
+    authCacheMs: int(env, 'SPRINTLANE_AUTH_CACHE_MS', databaseUrl ? 1000 : 60_000),
+    bodyLimit: 1024 * 1024,
+    statementTimeoutMs: int(env, 'SPRINTLANE_STATEMENT_TIMEOUT_MS', 5000, 1),
+    version: VERSION,
+  };
+}

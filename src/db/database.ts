@@ -1,0 +1,134 @@
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { Mutex, PGliteDialect } from './pglite-dialect.ts';
+import type { DB } from './schema.ts';
+
+export type Db = Kysely<DB>;
+
+/** One switch between the embedded database and a PostgreSQL server; everything above sees Kysely. */
+export interface Database {
+  kind: 'pglite' | 'postgres';
+  db: Db;
+  /** Runs a multi-statement SQL script on one session (migrations). */
+  runScript(sql: string): Promise<void>;
+  /** Runs `fn` with a session-level advisory lock held (migrations, bootstrap). */
+  withLock<T>(lockId: number, fn: () => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Embedded only: the whole data directory as a tarball (test templates, backups). */
+  snapshot?(): Promise<Blob>;
+}
+
+// `date` columns stay 'YYYY-MM-DD' strings: turning them into Date objects would shift them by the
+// process's time zone. int8 (counts, sequences) stay strings on both drivers; SQL casts what it sums.
+const DATE_OID = 1082;
+
+export interface PgliteOptions {
+  dataDir?: string;
+  loadDataDir?: Blob;
+}
+
+export async function openPglite(options: PgliteOptions): Promise<Database> {
+  const client = new PGlite({
+    dataDir: options.dataDir,
+    loadDataDir: options.loadDataDir,
+    parsers: { [DATE_OID]: (value: string) => value, [pgliteTypes.INT8]: (value: string) => value },
+  });
+  await client.waitReady;
+  const mutex = new Mutex();
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(client, mutex) });
+  return {
+    kind: 'pglite',
+    db,
+    async runScript(sql) {
+      await mutex.lock();
+      try {
+        await client.exec(sql);
+      } catch (err) {
+        // A failed script may leave its transaction open; close it on this same session.
+        await client.exec('rollback').catch(() => {});
+        throw err;
+      } finally {
+        mutex.unlock();
+      }
+    },
+    // One process owns the embedded database (see datadir-lock.ts), so a process-wide lock suffices.
+    async withLock(_lockId, fn) {
+      return fn();
+    },
+    async ping() {
+      await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+    },
+    async snapshot() {
+      await mutex.lock();
+      try {
+        return await client.dumpDataDir('none');
+      } finally {
+        mutex.unlock();
+      }
+    },
+    async close() {
+      await mutex.lock();
+      try {
+        if (!client.closed) {
+          await client.exec('checkpoint');
+          await client.close();
+        }
+      } finally {
+        mutex.unlock();
+      }
+    },
+  };
+}
+
+let pgTypesSet = false;
+
+export async function openPostgres(url: string, statementTimeoutMs: number, max = 10): Promise<Database> {
+  if (!pgTypesSet) {
+    pg.types.setTypeParser(DATE_OID, (value: string) => value);
+    pgTypesSet = true;
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    options: `-c statement_timeout=${statementTimeoutMs} -c lock_timeout=${statementTimeoutMs}`,
+  });
+  // An idle client losing its server must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'postgres',
+    db,
+    async runScript(sql) {
+      const client = await pool.connect();
+      try {
+        await client.query(sql);
+      } catch (err) {
+        await client.query('rollback').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async withLock(lockId, fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock($1)', [lockId]);
+        try {
+          return await fn();
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [lockId]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await pool.query('select 1');
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  username: string;
+  name: string;
+  is_instance_admin: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WorkspacesTable {
+  id: string;
+  slug: string;
+  name: string;
+  plan: Generated<'free' | 'pro' | 'enterprise'>;
+  rate_limit_hourly: number | null;
+  rate_limit_burst: number | null;
+  time_zone: Generated<string>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+
+export interface MembershipsTable {
+  id: string;
+  workspace_id: string;
+  user_id: string;
+  role: Role;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ProjectsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  slug: string;
+  description: Generated<string>;
+  statuses: Generated<string[]>;
+  last_task_number: Generated<number>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  secret_hash: string;
+  display_prefix: string;
+  scopes: string[];
+  workspace_id: string | null;
+  project_id: string | null;
+  expires_at: Timestamp;
+  revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: Timestamp;
+}
+
+export type Priority = 'low' | 'medium' | 'high' | 'urgent';
+
+export interface TasksTable {
+  id: string;
+  uuid: string;
+  workspace_id: string;
+  project_id: string;
+  number: number;
+  title: string;
+  description: Generated<string>;
+  status: string;
+  priority: Generated<Priority>;
+  labels: Generated<string[]>;
+  assignee_id: string | null;
+  /** `date` columns are read as 'YYYY-MM-DD' strings (parsers set in database.ts). */
+  due_date: string | null;
+  estimated_minutes: number | null;
+  created_by: string | null;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EventsTable {
+  seq: Generated<string>;
+  id: string;
+  workspace_id: string;
+  project_id: string | null;
+  type: string;
+  resource_type: string;
+  resource_id: string;
+  actor_user_id: string | null;
+  actor_key_id: string | null;
+  data: ColumnType<unknown, string, string>;
+  changes: ColumnType<unknown, string | null, string | null>;
+  occurred_at: Timestamp;
+}
+
+export interface IdempotencyKeysTable {
+  credential_id: string;
+  route: string;
+  key: string;
+  request_hash: string;
+  status_code: number;
+  response_body: string;
+  response_headers: ColumnType<Record<string, string>, string, string>;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface DB {
+  users: UsersTable;
+  workspaces: WorkspacesTable;
+  memberships: MembershipsTable;
+  projects: ProjectsTable;
+  api_keys: ApiKeysTable;
+  tasks: TasksTable;
+  events: EventsTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type Workspace = Selectable<WorkspacesTable>;
+export type Membership = Selectable<MembershipsTable>;
+export type Project = Selectable<ProjectsTable>;
+export type ApiKey = Selectable<ApiKeysTable>;
+export type Task = Selectable<TasksTable>;
+export type NewTask = Insertable<TasksTable>;
+export type TaskUpdate = Updateable<TasksTable>;

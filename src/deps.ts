@@ -1,0 +1,109 @@
+import { pino, type Logger } from 'pino';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+import { KeyResolver } from './http/auth.ts';
+import { makeMutate, type Mutate } from './http/mutation.ts';
+import { RateLimiter } from './http/rate-limit.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { randomIds, type Ids } from './lib/ids.ts';
+import { AdminService } from './modules/admin/admin.service.ts';
+import { ApiKeyService } from './modules/api-keys/api-key.service.ts';
+import { MemberService } from './modules/members/member.service.ts';
+import { ProjectService } from './modules/projects/project.service.ts';
+import { TaskService } from './modules/tasks/task.service.ts';
+import { WorkspaceService } from './modules/workspaces/workspace.service.ts';
+
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<'method' | 'route' | 'status'>;
+  duration: Histogram<'method' | 'route'>;
+}
+
+export interface Deps {
+  config: Config;
+  database: Database;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+  resolver: KeyResolver;
+  rateLimiter: RateLimiter;
+  mutate: Mutate;
+  metrics: Metrics;
+  services: {
+    workspaces: WorkspaceService;
+    members: MemberService;
+    projects: ProjectService;
+    tasks: TaskService;
+    apiKeys: ApiKeyService;
+    admin: AdminService;
+  };
+}
+
+/** Keys never reach the logs: `private_token` in a URL is masked. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]private_token=)[^&]*/gi, '$1[REDACTED]');
+}
+
+export function createLogger(config: Config, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers["private-token"]'], censor: '[REDACTED]' },
+      serializers: {
+        req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url), ip: req.ip }),
+      },
+    },
+    destination as never,
+  );
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    requests: new Counter({ name: 'sprintlane_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    duration: new Histogram({
+      name: 'sprintlane_http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+}
+
+export function createDeps(
+  config: Config,
+  database: Database,
+  overrides: { clock?: Clock; ids?: Ids; logger?: Logger } = {},
+): Deps {
+  const clock = overrides.clock ?? systemClock;
+  const ids = overrides.ids ?? randomIds;
+  const logger = overrides.logger ?? createLogger(config);
+  const db = database.db;
+  const resolver = new KeyResolver(db, clock, config, (err) => logger.warn({ err }, 'background write failed'));
+  const forget = { forgetUser: (id: string) => resolver.forgetUser(id), forgetAll: () => resolver.forgetAll() };
+  const projects = new ProjectService({ db, clock, ids });
+  const apiKeys = new ApiKeyService({ db, clock, ids, forgetKey: (id) => resolver.forgetKey(id) });
+  return {
+    config,
+    database,
+    clock,
+    ids,
+    logger,
+    resolver,
+    rateLimiter: new RateLimiter(config),
+    mutate: makeMutate(database, clock),
+    metrics: createMetrics(),
+    services: {
+      workspaces: new WorkspaceService({ db, clock, ids, ...forget }),
+      members: new MemberService({ db, clock, ids, ...forget }),
+      projects,
+      tasks: new TaskService({ db, clock, ids, projects }),
+      apiKeys,
+      admin: new AdminService({ db, clock, ids, apiKeys }),
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import qs from 'qs';
+import { AppError } from './errors.ts';
+
+export const MAX_JSON_DEPTH = 32;
+
+/** Marks a body that came from a form, whose values are all strings, so validation may coerce them. */
+export const FORM_BODY = Symbol('form-body');
+
+function badInput(message: string, param: string | undefined, code = 'INVALID_BODY'): AppError {
+  return new AppError(400, code, message, param);
+}
+
+function pathOf(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  return parent ? `${parent}.${key}` : key;
+}
+
+// NUL cannot be stored in PostgreSQL text, and a lone surrogate is not valid UTF-8: both would be
+// corrupted or fail deep in the database, so they are refused at the door with the field's name.
+// eslint-disable-next-line no-control-regex
+const BAD_STRING = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Walks a parsed body once: nesting depth, strings PostgreSQL cannot hold, prototype-polluting keys,
+ * and numbers that overflowed to Infinity (1e400). Everything is rejected with the offending field.
+ */
+export function checkValue(value: unknown, param: string, depth: number): void {
+  if (depth > MAX_JSON_DEPTH) throw badInput(`Body is nested deeper than ${MAX_JSON_DEPTH} levels`, param || undefined, 'BODY_TOO_DEEP');
+  if (typeof value === 'string') {
+    if (BAD_STRING.test(value)) throw badInput('Strings may not contain NUL characters or unpaired surrogates', param || undefined, 'INVALID_STRING');
+    return;
+  }
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw badInput('Number is out of range', param || undefined, 'INVALID_NUMBER');
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => checkValue(v, pathOf(param, i), depth + 1));
+    return;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+        throw badInput(`Field name ${JSON.stringify(key)} is not allowed`, pathOf(param, key));
+      }
+      if (BAD_STRING.test(key)) throw badInput('Field names may not contain NUL characters or unpaired surrogates', undefined, 'INVALID_STRING');
+      checkValue((value as Record<string, unknown>)[key], pathOf(param, key), depth + 1);
+    }
+  }
+}
+
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  // Cheap pre-check so a 10,000-deep document is refused before JSON.parse recurses through it.
+  let depth = 0;
+  let maxDepth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      depth++;
+      if (depth > maxDepth) maxDepth = depth;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  if (maxDepth > MAX_JSON_DEPTH + 1) throw badInput(`Body is nested deeper than ${MAX_JSON_DEPTH} levels`, undefined, 'BODY_TOO_DEEP');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw badInput(`Malformed JSON: ${(err as Error).message}`, undefined, 'MALFORMED_JSON');
+  }
+  checkValue(parsed, '', 0);
+  return parsed;
+}
+
+/** Form bodies with bracket notation: `labels[]=a&labels[]=b`, `meta[key]=v`. */
+export function parseFormBody(text: string): unknown {
+  const parsed = qs.parse(text, {
+    depth: 5,
+    arrayLimit: 100,
+    parameterLimit: 1000,
+    allowPrototypes: false,
+    plainObjects: true,
+    strictNullHandling: false,
+  }) as Record<string, unknown>;
+  checkValue(parsed, '', 0);
+  Object.defineProperty(parsed, FORM_BODY, { value: true, enumerable: false });
+  return parsed;
+}
+
+export function parseQueryString(text: string): Record<string, unknown> {
+  return qs.parse(text, { depth: 2, arrayLimit: 100, parameterLimit: 200, allowPrototypes: false, plainObjects: true });
+}

@@ -1,0 +1,83 @@
+import { Type, type TSchema } from 'typebox';
+import type { IdPrefix } from '../lib/ids.ts';
+import { MAX_PER_PAGE } from '../lib/pagination.ts';
+
+/** Shared schema pieces. Every response object is closed (additionalProperties: false): an allow-list. */
+
+export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 timestamp in UTC' });
+export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+
+export const DateOnly = Type.String({ format: 'date', description: 'Calendar date, YYYY-MM-DD' });
+
+/** A date-time that must carry an offset or Z, or a bare date (midnight UTC). Used by filters. */
+export const DateOrDateTime = Type.String({
+  maxLength: 40,
+  pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|z|[+-]\\d{2}:\\d{2}))?$',
+  description: 'ISO 8601 date (YYYY-MM-DD) or date-time with an offset or Z',
+});
+
+export function Id(prefix: IdPrefix, description?: string) {
+  return Type.String({ pattern: `^${prefix}_[A-Za-z0-9]{1,60}$`, maxLength: 64, description: description ?? `${prefix}_… id` });
+}
+
+/** Path ids are accepted as any short string: a malformed id is simply "not found". */
+export const PathId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+
+export const ErrorSchema = Type.Object(
+  {
+    error: Type.Object(
+      {
+        code: Type.String({ description: 'Stable, upper-snake error code' }),
+        message: Type.String(),
+        param: Type.Optional(Type.String({ description: 'The offending field, where there is one' })),
+        details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+        request_id: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false, $id: 'Error' },
+);
+
+export const PageMetaSchema = Type.Object(
+  {
+    page: Type.Integer(),
+    per_page: Type.Integer(),
+    total: Type.Integer(),
+    count: Type.Integer(),
+    current_page: Type.Integer(),
+    total_pages: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+
+export function One<T extends TSchema>(data: T) {
+  return Type.Object({ data, meta: Type.Optional(Type.Object({}, { additionalProperties: false })) }, { additionalProperties: false });
+}
+
+export function List<T extends TSchema>(item: T) {
+  return Type.Object({ data: Type.Array(item), meta: PageMetaSchema }, { additionalProperties: false });
+}
+
+export const Deleted = One(
+  Type.Object({ id: Type.String(), deleted: Type.Literal(true) }, { additionalProperties: false }),
+);
+
+export const PageQuery = {
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Page number (default 1)' })),
+  per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, description: 'Items per page (default 25, max 100)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, description: 'Alias of per_page' })),
+  sort: Type.Optional(Type.String({ maxLength: 50, description: 'Field to sort by' })),
+  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'Sort direction' })),
+};
+
+const errorRef = Type.Unsafe<{ error: { code: string; message: string } }>({ $ref: 'Error#' });
+
+/** Error responses every authenticated route can give, plus the route's own. */
+export function withErrors<R extends Record<number, TSchema>>(ok: R, ...extra: number[]) {
+  const out: Record<number, TSchema> = { ...ok };
+  for (const status of [400, 401, 403, 404, 413, 429, ...extra]) out[status] = errorRef;
+  return out as R & Record<number, TSchema>;
+}
+
+export const MUTATION_ERRORS = [409, 412, 415, 422];

@@ -1,0 +1,112 @@
+import { afterCommit } from '../../db/after-commit.ts';
+import type { Db } from '../../db/database.ts';
+import type { ApiKey } from '../../db/schema.ts';
+import { errors } from '../../http/errors.ts';
+import { visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
+import { canMint } from '../../access/scopes.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { generateKeySecret, hashSecret } from '../../lib/crypto.ts';
+import type { Ids } from '../../lib/ids.ts';
+import { toPage } from '../../lib/pagination.ts';
+import { projectRepository } from '../projects/project.repository.ts';
+import { userRepository } from '../users/user.repository.ts';
+import { presentUserSummary } from '../users/user.presenter.ts';
+import { presentApiKey } from './api-key.presenter.ts';
+import { apiKeyRepository } from './api-key.repository.ts';
+import type { CreateApiKeyInput, ListApiKeysInput } from './api-key.schemas.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_KEY_DAYS = 30;
+export const MAX_KEY_DAYS = 365;
+
+export interface ApiKeyServiceDeps {
+  db: Db;
+  clock: Clock;
+  ids: Ids;
+  forgetKey(keyId: string): void;
+}
+
+export class ApiKeyService {
+  constructor(private readonly deps: ApiKeyServiceDeps) {}
+
+  /** Inserts a key for `userId` with the given (already chosen) secret; used by bootstrap too. */
+  async insertKey(tx: Db, userId: string, fields: { name: string; scopes: string[]; secret: string; expiresAt: Date; workspaceId: string | null; projectId: string | null }) {
+    const key = await apiKeyRepository(tx).insert({
+      id: this.deps.ids.next('key'),
+      user_id: userId,
+      name: fields.name,
+      secret_hash: hashSecret(fields.secret),
+      display_prefix: fields.secret.slice(0, 8),
+      scopes: fields.scopes,
+      workspace_id: fields.workspaceId,
+      project_id: fields.projectId,
+      expires_at: fields.expiresAt,
+      created_at: this.deps.clock.now(),
+    });
+    return { ...presentApiKey(key), secret: fields.secret };
+  }
+
+  private expiry(input: CreateApiKeyInput): Date {
+    const now = this.deps.clock.now().getTime();
+    if (input.expires_at !== undefined && input.expires_in_days !== undefined) {
+      throw errors.badRequest('Give expires_at or expires_in_days, not both', 'expires_at');
+    }
+    if (input.expires_at !== undefined) {
+      const at = new Date(input.expires_at);
+      if (Number.isNaN(at.getTime()) || at.getTime() <= now) throw errors.unprocessable('expires_at must be in the future', 'expires_at', 'INVALID_EXPIRY');
+      if (at.getTime() > now + MAX_KEY_DAYS * DAY_MS) throw errors.unprocessable(`A key may live at most ${MAX_KEY_DAYS} days`, 'expires_at', 'INVALID_EXPIRY');
+      return at;
+    }
+    return new Date(now + (input.expires_in_days ?? DEFAULT_KEY_DAYS) * DAY_MS);
+  }
+
+  /**
+   * A key for `targetUserId` minted by `p`: never with more scopes than `p` holds, and limited to a
+   * project only if that project is visible to both of them.
+   */
+  async create(tx: Db, p: Principal, input: CreateApiKeyInput, targetUserId = p.userId) {
+    const scopes = input.scopes ?? ['admin'];
+    if (!canMint(p.scopes, scopes)) throw errors.forbidden('A key cannot create a key with more rights than it has', 'INSUFFICIENT_SCOPE');
+    const expiresAt = this.expiry(input);
+    let projectId = input.project_id ?? null;
+    if (p.projectId !== null) {
+      if (projectId !== null && projectId !== p.projectId) throw errors.notFound('Project');
+      projectId = p.projectId;
+    }
+    let workspaceId: string | null = p.keyWorkspaceId;
+    if (projectId !== null) {
+      const project = await projectRepository(tx).find(visibleWorkspaceIds(p), projectId);
+      if (!project) throw errors.unprocessable('Unknown project', 'project_id', 'INVALID_PROJECT');
+      if (targetUserId !== p.userId) {
+        const member = await tx.selectFrom('memberships').select('id').where('workspace_id', '=', project.workspace_id).where('user_id', '=', targetUserId).executeTakeFirst();
+        if (!member) throw errors.unprocessable('The user is not a member of that project\'s workspace', 'project_id', 'INVALID_PROJECT');
+      }
+      workspaceId = project.workspace_id;
+    }
+    return this.insertKey(tx, targetUserId, { name: input.name, scopes, secret: generateKeySecret(), expiresAt, workspaceId, projectId });
+  }
+
+  async list(p: Principal, q: ListApiKeysInput) {
+    const page = toPage(q);
+    if (q.sort !== undefined && q.sort !== 'created_at') throw errors.badRequest('Cannot sort by that field; use created_at', 'sort', 'INVALID_SORT');
+    const repo = apiKeyRepository(this.deps.db);
+    const [rows, total] = await Promise.all([repo.listForUser(p.userId, page.perPage, page.offset), repo.countForUser(p.userId)]);
+    const items = rows.map(presentApiKey);
+    if (q.order === 'asc') items.reverse();
+    return { page, total, items };
+  }
+
+  async self(p: Principal) {
+    const repo = apiKeyRepository(this.deps.db);
+    const key = (await repo.findForUser(p.userId, p.keyId)) as ApiKey;
+    const user = (await userRepository(this.deps.db).findById(p.userId))!;
+    return { ...presentApiKey(key), user: presentUserSummary(user), is_instance_admin: user.is_instance_admin };
+  }
+
+  /** Idempotent revocation of one of the caller's own keys; effective on the next request. */
+  async revoke(tx: Db, p: Principal, id: string) {
+    const revoked = await apiKeyRepository(tx).revoke(p.userId, id, this.deps.clock.now());
+    if (revoked) afterCommit(tx, () => this.deps.forgetKey(id));
+    return { id, deleted: true as const };
+  }
+}

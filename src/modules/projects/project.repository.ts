@@ -1,0 +1,70 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { Project } from '../../db/schema.ts';
+import type { SortSpec } from '../../lib/listing.ts';
+
+export type ProjectSortColumn = 'created_at' | 'updated_at' | 'name' | 'slug';
+
+export function projectRepository(db: Db) {
+  return {
+    async list(workspaceId: string, onlyProject: string | null, sort: SortSpec<ProjectSortColumn>, limit: number, offset: number) {
+      let q = db.selectFrom('projects').where('workspace_id', '=', workspaceId);
+      if (onlyProject) q = q.where('id', '=', onlyProject);
+      const rows = await q.selectAll().orderBy(sort.column, sort.direction).orderBy('id', sort.direction).limit(limit).offset(offset).execute();
+      const total = (await q.select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n;
+      return { rows, total };
+    },
+
+    /** Only projects of the given workspaces are ever returned. */
+    find(workspaceIds: string[], id: string): Promise<Project | undefined> {
+      if (workspaceIds.length === 0) return Promise.resolve(undefined);
+      return db.selectFrom('projects').selectAll().where('id', '=', id).where('workspace_id', 'in', workspaceIds).executeTakeFirst();
+    },
+
+    findForUpdate(workspaceId: string, id: string): Promise<Project | undefined> {
+      return db.selectFrom('projects').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId).forUpdate().executeTakeFirst();
+    },
+
+    async freeSlug(workspaceId: string, base: string): Promise<string> {
+      const taken = await db
+        .selectFrom('projects')
+        .select('slug')
+        .where('workspace_id', '=', workspaceId)
+        .where(sql`lower(slug)`, 'like', `${base.replace(/[\\%_]/g, '\\$&')}%`)
+        .execute();
+      const set = new Set(taken.map((r) => r.slug.toLowerCase()));
+      if (!set.has(base)) return base;
+      for (let i = 2; ; i++) if (!set.has(`${base}-${i}`)) return `${base}-${i}`;
+    },
+
+    insert(row: { id: string; workspace_id: string; name: string; slug: string; description: string; created_at: Date; updated_at: Date }): Promise<Project> {
+      return db.insertInto('projects').values(row).returningAll().executeTakeFirstOrThrow();
+    },
+
+    update(workspaceId: string, id: string, changes: Partial<Pick<Project, 'name' | 'slug' | 'description'>>, at: Date): Promise<Project> {
+      return db
+        .updateTable('projects')
+        .set({ ...changes, updated_at: at, version: sql`version + 1` })
+        .where('id', '=', id)
+        .where('workspace_id', '=', workspaceId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
+    async delete(workspaceId: string, id: string): Promise<void> {
+      await db.deleteFrom('projects').where('id', '=', id).where('workspace_id', '=', workspaceId).execute();
+    },
+
+    /** Reserves the next task number; the row lock serialises concurrent creates in one project. */
+    async nextTaskNumber(workspaceId: string, id: string): Promise<number> {
+      const row = await db
+        .updateTable('projects')
+        .set({ last_task_number: sql`last_task_number + 1` })
+        .where('id', '=', id)
+        .where('workspace_id', '=', workspaceId)
+        .returning('last_task_number')
+        .executeTakeFirstOrThrow();
+      return row.last_task_number;
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import type { Task } from '../../db/schema.ts';
+import { iso } from '../../lib/time.ts';
+
+export type Include = 'comments' | 'time_entries' | 'attachments';
+
+export function presentTask(t: Task, include: readonly Include[] = []) {
+  const out: Record<string, unknown> & { id: string } = {
+    id: t.id,
+    uuid: t.uuid,
+    number: t.number,
+    project_id: t.project_id,
+    workspace_id: t.workspace_id,
+    title: t.title,
+    description: t.description,
+    status: t.status,
+    priority: t.priority,
+    labels: t.labels,
+    assignee_id: t.assignee_id,
+    due_date: t.due_date,
+    estimated_minutes: t.estimated_minutes,
+    created_at: iso(t.created_at),
+    updated_at: iso(t.updated_at),
+  };
+  // Relations whose features have not landed yet are embedded as empty lists.
+  for (const rel of include) out[rel] = [];
+  return out;
+}

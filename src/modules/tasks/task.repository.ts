@@ -1,0 +1,95 @@
+import { sql, type SelectQueryBuilder } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { DB, Priority, Task } from '../../db/schema.ts';
+import type { SortSpec } from '../../lib/listing.ts';
+
+export type TaskSortColumn = 'created_at' | 'updated_at' | 'number' | 'title' | 'priority' | 'status' | 'due_date';
+
+export interface TaskFilter {
+  workspaceIds: string[];
+  projectId?: string;
+  statuses?: string[];
+  /** null: unassigned only. */
+  assignees?: Array<string | null>;
+  labels?: string[];
+  priorities?: Priority[];
+  createdAfter?: Date;
+  createdBefore?: Date;
+  updatedAfter?: Date;
+}
+
+type TaskQuery = SelectQueryBuilder<DB, 'tasks', object>;
+
+function applyFilter(q: TaskQuery, f: TaskFilter): TaskQuery {
+  q = q.where('workspace_id', 'in', f.workspaceIds);
+  if (f.projectId) q = q.where('project_id', '=', f.projectId);
+  if (f.statuses?.length) q = q.where('status', 'in', f.statuses);
+  if (f.priorities?.length) q = q.where('priority', 'in', f.priorities);
+  if (f.assignees?.length) {
+    const ids = f.assignees.filter((a): a is string => a !== null);
+    const none = f.assignees.includes(null);
+    q = q.where((eb) => {
+      const parts = [];
+      if (ids.length) parts.push(eb('assignee_id', 'in', ids));
+      if (none) parts.push(eb('assignee_id', 'is', null));
+      return eb.or(parts);
+    });
+  }
+  if (f.labels?.length) q = q.where(sql<boolean>`labels @> ${sql.val(f.labels)}::text[]`);
+  if (f.createdAfter) q = q.where('created_at', '>', f.createdAfter);
+  if (f.createdBefore) q = q.where('created_at', '<', f.createdBefore);
+  if (f.updatedAfter) q = q.where('updated_at', '>', f.updatedAfter);
+  return q;
+}
+
+// Priority sorts by rank, not alphabetically.
+const PRIORITY_RANK = sql<number>`array_position(array['low','medium','high','urgent']::text[], priority)`;
+
+export function taskRepository(db: Db) {
+  return {
+    async list(filter: TaskFilter, sort: SortSpec<TaskSortColumn>, limit: number, offset: number): Promise<{ rows: Task[]; total: number }> {
+      if (filter.workspaceIds.length === 0) return { rows: [], total: 0 };
+      const base = applyFilter(db.selectFrom('tasks'), filter);
+      let rows = base.selectAll();
+      rows = sort.column === 'priority' ? rows.orderBy(PRIORITY_RANK, sort.direction) : rows.orderBy(sort.column, sort.direction);
+      const [page, count] = await Promise.all([
+        rows.orderBy('id', sort.direction).limit(limit).offset(offset).execute(),
+        base.select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { rows: page, total: count.n };
+    },
+
+    /** Only tasks of the given workspaces are ever returned. */
+    find(workspaceIds: string[], id: string): Promise<Task | undefined> {
+      if (workspaceIds.length === 0) return Promise.resolve(undefined);
+      return db.selectFrom('tasks').selectAll().where('id', '=', id).where('workspace_id', 'in', workspaceIds).executeTakeFirst();
+    },
+
+    findForUpdate(workspaceId: string, id: string): Promise<Task | undefined> {
+      return db.selectFrom('tasks').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId).forUpdate().executeTakeFirst();
+    },
+
+    insert(row: Omit<Task, 'version'>): Promise<Task> {
+      return db.insertInto('tasks').values(row).returningAll().executeTakeFirstOrThrow();
+    },
+
+    update(
+      workspaceId: string,
+      id: string,
+      changes: Partial<Pick<Task, 'title' | 'description' | 'status' | 'priority' | 'labels' | 'assignee_id' | 'due_date' | 'estimated_minutes'>>,
+      at: Date,
+    ): Promise<Task> {
+      return db
+        .updateTable('tasks')
+        .set({ ...changes, updated_at: at, version: sql`version + 1` })
+        .where('id', '=', id)
+        .where('workspace_id', '=', workspaceId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
+    async delete(workspaceId: string, id: string): Promise<void> {
+      await db.deleteFrom('tasks').where('id', '=', id).where('workspace_id', '=', workspaceId).execute();
+    },
+  };
+}

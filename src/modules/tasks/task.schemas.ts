@@ -1,0 +1,107 @@
+import { Type, type Static } from 'typebox';
+import { DateOnly, DateOrDateTime, Id, PageQuery, Timestamp } from '../../http/schemas.ts';
+
+export const PrioritySchema = Type.Union(
+  [Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('urgent')],
+  { description: 'Priority level' },
+);
+
+const Related = Type.Array(Type.Object({}, { additionalProperties: true }));
+
+export const TaskSchema = Type.Object(
+  {
+    id: Id('task'),
+    uuid: Type.String({ format: 'uuid', description: 'The `task_uuid` of the time-tracking API' }),
+    number: Type.Integer({ description: 'Sequential per project, never reused' }),
+    project_id: Id('proj'),
+    workspace_id: Id('ws'),
+    title: Type.String(),
+    description: Type.String(),
+    status: Type.String({ description: "One of the project's workflow statuses" }),
+    priority: PrioritySchema,
+    labels: Type.Array(Type.String()),
+    assignee_id: Type.Union([Id('user'), Type.Null()]),
+    due_date: Type.Union([DateOnly, Type.Null()]),
+    estimated_minutes: Type.Union([Type.Integer(), Type.Null()]),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    comments: Type.Optional(Related),
+    time_entries: Type.Optional(Related),
+    attachments: Type.Optional(Related),
+  },
+  { additionalProperties: false },
+);
+
+const Title = Type.String({ minLength: 1, maxLength: 500 });
+const Description = Type.String({ maxLength: 65_535 });
+const Status = Type.String({ minLength: 1, maxLength: 50 });
+const Labels = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 50, description: 'Label names' });
+const Assignee = Type.Union([Type.String({ maxLength: 64 }), Type.Null()], { description: 'A member of the workspace, or null' });
+const DueDate = Type.Union([DateOnly, Type.Null()]);
+const Estimate = Type.Union([Type.Integer({ minimum: 0, maximum: 1_000_000 }), Type.Null()], { description: 'Minutes' });
+
+export const CreateTaskBody = Type.Object(
+  {
+    title: Title,
+    description: Type.Optional(Description),
+    status: Type.Optional(Status),
+    priority: Type.Optional(PrioritySchema),
+    labels: Type.Optional(Labels),
+    assignee_id: Type.Optional(Assignee),
+    due_date: Type.Optional(DueDate),
+    estimated_minutes: Type.Optional(Estimate),
+  },
+  { additionalProperties: false },
+);
+export type CreateTaskInput = Static<typeof CreateTaskBody>;
+
+export const UpdateTaskBody = Type.Object(
+  {
+    title: Type.Optional(Title),
+    description: Type.Optional(Description),
+    status: Type.Optional(Status),
+    priority: Type.Optional(PrioritySchema),
+    labels: Type.Optional(Labels),
+    assignee_id: Type.Optional(Assignee),
+    due_date: Type.Optional(DueDate),
+    estimated_minutes: Type.Optional(Estimate),
+  },
+  { additionalProperties: false },
+);
+export type UpdateTaskInput = Static<typeof UpdateTaskBody>;
+
+export const MoveTaskBody = Type.Object(
+  {
+    status: Status,
+    position: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Position within the column (accepted; ordering arrives with workflows)' })),
+  },
+  { additionalProperties: false },
+);
+export type MoveTaskInput = Static<typeof MoveTaskBody>;
+
+const Include = Type.String({ maxLength: 100, description: 'Comma-separated: comments, time_entries, attachments' });
+
+export const TaskQuery = Type.Object({ include: Type.Optional(Include) });
+export type TaskQueryInput = Static<typeof TaskQuery>;
+
+const CsvFilter = (description: string) => Type.String({ maxLength: 500, description });
+
+export const ListTasksQuery = Type.Object({
+  ...PageQuery,
+  status: Type.Optional(CsvFilter('Status, or several separated by commas')),
+  assignee: Type.Optional(CsvFilter('Assignee user id, or `none` for unassigned')),
+  label: Type.Optional(CsvFilter('Label; several separated by commas must all be present')),
+  priority: Type.Optional(CsvFilter('Priority, or several separated by commas')),
+  created_after: Type.Optional(DateOrDateTime),
+  created_before: Type.Optional(DateOrDateTime),
+  updated_after: Type.Optional(DateOrDateTime),
+  include: Type.Optional(Include),
+});
+export type ListTasksInput = Static<typeof ListTasksQuery>;
+
+export const ListAllTasksQuery = Type.Object({
+  ...ListTasksQuery.properties,
+  project: Type.Optional(Type.String({ maxLength: 64, description: 'Only this project' })),
+  workspace: Type.Optional(Type.String({ maxLength: 64, description: 'Only this workspace' })),
+});
+export type ListAllTasksInput = Static<typeof ListAllTasksQuery>;

@@ -1,0 +1,225 @@
+import type { Db } from '../../db/database.ts';
+import type { Priority, Project, Task } from '../../db/schema.ts';
+import { diff, recordEvent } from '../../events/event.repository.ts';
+import { checkIfMatch } from '../../http/etag.ts';
+import { errors } from '../../http/errors.ts';
+import { actorOf, projectVisible, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
+import { authorize } from '../../access/access.ts';
+import type { Clock } from '../../lib/clock.ts';
+import type { Ids } from '../../lib/ids.ts';
+import { resolveSort } from '../../lib/listing.ts';
+import { toPage } from '../../lib/pagination.ts';
+import { memberRepository } from '../members/member.repository.ts';
+import { projectRepository } from '../projects/project.repository.ts';
+import type { ProjectService } from '../projects/project.service.ts';
+import { presentTask, type Include } from './task.presenter.ts';
+import { taskRepository, type TaskFilter } from './task.repository.ts';
+import type { CreateTaskInput, ListAllTasksInput, ListTasksInput, MoveTaskInput, UpdateTaskInput } from './task.schemas.ts';
+
+const SORTS = {
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+  number: 'number',
+  title: 'title',
+  priority: 'priority',
+  status: 'status',
+  due_date: 'due_date',
+} as const;
+
+const INCLUDES: readonly Include[] = ['comments', 'time_entries', 'attachments'];
+const PRIORITIES: readonly Priority[] = ['low', 'medium', 'high', 'urgent'];
+
+function csv(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  return list.length ? list : undefined;
+}
+
+export function parseInclude(value: string | undefined): Include[] {
+  const list = csv(value) ?? [];
+  for (const item of list) {
+    if (!INCLUDES.includes(item as Include)) {
+      throw errors.badRequest(`Cannot include ${JSON.stringify(item)}; use: ${INCLUDES.join(', ')}`, 'include', 'INVALID_INCLUDE');
+    }
+  }
+  return [...new Set(list)] as Include[];
+}
+
+/** A bare date means midnight UTC; date-times carry their own offset (checked by the schema). */
+function instant(value: string | undefined, param: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(d.getTime())) throw errors.badRequest(`\`${param}\` is not a valid date`, param);
+  return d;
+}
+
+export interface TaskServiceDeps {
+  db: Db;
+  clock: Clock;
+  ids: Ids;
+  projects: ProjectService;
+}
+
+export class TaskService {
+  constructor(private readonly deps: TaskServiceDeps) {}
+
+  private filterFrom(q: ListTasksInput, workspaceIds: string[], projectId?: string): TaskFilter {
+    const priorities = csv(q.priority);
+    for (const p of priorities ?? []) {
+      if (!PRIORITIES.includes(p as Priority)) throw errors.badRequest(`\`priority\` must be one of: ${PRIORITIES.join(', ')}`, 'priority');
+    }
+    const assignees = csv(q.assignee)?.map((a) => (a === 'none' ? null : a));
+    return {
+      workspaceIds,
+      projectId,
+      statuses: csv(q.status),
+      priorities: priorities as Priority[] | undefined,
+      assignees,
+      labels: csv(q.label),
+      createdAfter: instant(q.created_after, 'created_after'),
+      createdBefore: instant(q.created_before, 'created_before'),
+      updatedAfter: instant(q.updated_after, 'updated_after'),
+    };
+  }
+
+  private async listWith(filter: TaskFilter, q: ListTasksInput) {
+    const include = parseInclude(q.include);
+    const page = toPage(q);
+    const sort = resolveSort(q.sort, q.order, SORTS, { column: 'created_at', direction: 'desc' });
+    const { rows, total } = await taskRepository(this.deps.db).list(filter, sort, page.perPage, page.offset);
+    return { page, total, items: rows.map((t) => presentTask(t, include)) };
+  }
+
+  async listInProject(p: Principal, projectId: string, q: ListTasksInput) {
+    const project = await this.deps.projects.load(this.deps.db, p, projectId, 'task:read');
+    return this.listWith(this.filterFrom(q, [project.workspace_id], project.id), q);
+  }
+
+  /** Tasks across every workspace (or one project/workspace) the caller can see. */
+  async listAll(p: Principal, q: ListAllTasksInput) {
+    let workspaceIds = visibleWorkspaceIds(p);
+    if (q.workspace !== undefined) workspaceIds = workspaceIds.filter((w) => w === q.workspace);
+    const projectId = q.project ?? p.projectId ?? undefined;
+    if (p.projectId !== null && projectId !== p.projectId) workspaceIds = [];
+    return this.listWith(this.filterFrom(q, workspaceIds, projectId), q);
+  }
+
+  private async load(db: Db, p: Principal, id: string, action: 'task:read' | 'task:write'): Promise<Task> {
+    const task = await taskRepository(db).find(visibleWorkspaceIds(p), id);
+    if (!task || !projectVisible(p, task.workspace_id, task.project_id)) throw errors.notFound('Task');
+    authorize(p, task.workspace_id, action, 'Task', task.project_id);
+    return task;
+  }
+
+  async get(p: Principal, id: string, includeParam: string | undefined) {
+    const include = parseInclude(includeParam);
+    const task = await this.load(this.deps.db, p, id, 'task:read');
+    return { task: presentTask(task, include), version: task.version, include: include.length > 0 };
+  }
+
+  private checkStatus(project: Project, status: string): void {
+    if (!project.statuses.includes(status)) {
+      throw errors.unprocessable(`Unknown status ${JSON.stringify(status)}; this project's statuses are: ${project.statuses.join(', ')}`, 'status', 'INVALID_STATUS');
+    }
+  }
+
+  private async checkAssignee(tx: Db, workspaceId: string, assignee: string | null | undefined): Promise<void> {
+    if (assignee === undefined || assignee === null) return;
+    if (!(await memberRepository(tx).isMember(workspaceId, assignee))) {
+      throw errors.unprocessable('The assignee must be a member of the workspace', 'assignee_id', 'INVALID_ASSIGNEE');
+    }
+  }
+
+  async create(tx: Db, p: Principal, projectId: string, input: CreateTaskInput) {
+    const project = await this.deps.projects.load(tx, p, projectId, 'task:write');
+    const status = input.status ?? project.statuses[0]!;
+    this.checkStatus(project, status);
+    await this.checkAssignee(tx, project.workspace_id, input.assignee_id);
+    const number = await projectRepository(tx).nextTaskNumber(project.workspace_id, project.id);
+    const now = this.deps.clock.now();
+    const task = await taskRepository(tx).insert({
+      id: this.deps.ids.next('task'),
+      uuid: this.deps.ids.uuid(),
+      workspace_id: project.workspace_id,
+      project_id: project.id,
+      number,
+      title: input.title,
+      description: input.description ?? '',
+      status,
+      priority: input.priority ?? 'medium',
+      labels: [...new Set(input.labels ?? [])],
+      assignee_id: input.assignee_id ?? null,
+      due_date: input.due_date ?? null,
+      estimated_minutes: input.estimated_minutes ?? null,
+      created_by: p.userId,
+      created_at: now,
+      updated_at: now,
+    });
+    const data = presentTask(task);
+    await recordEvent(tx, this.deps.ids, actorOf(p), { workspaceId: task.workspace_id, projectId: task.project_id, type: 'task.created', resourceType: 'task', resourceId: task.id, data });
+    return data;
+  }
+
+  async update(tx: Db, p: Principal, id: string, input: UpdateTaskInput, ifMatch: string | string[] | undefined) {
+    const found = await this.load(tx, p, id, 'task:write');
+    const before = (await taskRepository(tx).findForUpdate(found.workspace_id, id))!;
+    checkIfMatch(ifMatch, before.version);
+    if (input.status !== undefined) {
+      const project = await this.deps.projects.load(tx, p, before.project_id, 'task:write');
+      this.checkStatus(project, input.status);
+    }
+    await this.checkAssignee(tx, before.workspace_id, input.assignee_id);
+    const changes: Parameters<ReturnType<typeof taskRepository>['update']>[2] = {};
+    if (input.title !== undefined) changes.title = input.title;
+    if (input.description !== undefined) changes.description = input.description;
+    if (input.status !== undefined) changes.status = input.status;
+    if (input.priority !== undefined) changes.priority = input.priority;
+    if (input.labels !== undefined) changes.labels = [...new Set(input.labels)];
+    if (input.assignee_id !== undefined) changes.assignee_id = input.assignee_id;
+    if (input.due_date !== undefined) changes.due_date = input.due_date;
+    if (input.estimated_minutes !== undefined) changes.estimated_minutes = input.estimated_minutes;
+    return this.write(tx, p, before, changes, 'task.updated');
+  }
+
+  async move(tx: Db, p: Principal, id: string, input: MoveTaskInput, ifMatch: string | string[] | undefined) {
+    const found = await this.load(tx, p, id, 'task:write');
+    const before = (await taskRepository(tx).findForUpdate(found.workspace_id, id))!;
+    checkIfMatch(ifMatch, before.version);
+    const project = await this.deps.projects.load(tx, p, before.project_id, 'task:write');
+    this.checkStatus(project, input.status);
+    return this.write(tx, p, before, { status: input.status }, 'task.moved');
+  }
+
+  private async write(tx: Db, p: Principal, before: Task, changes: Parameters<ReturnType<typeof taskRepository>['update']>[2], type: string) {
+    const after = await taskRepository(tx).update(before.workspace_id, before.id, changes, this.deps.clock.now());
+    const data = presentTask(after);
+    await recordEvent(tx, this.deps.ids, actorOf(p), {
+      workspaceId: after.workspace_id,
+      projectId: after.project_id,
+      type,
+      resourceType: 'task',
+      resourceId: after.id,
+      data,
+      changes: diff(presentTask(before), data),
+    });
+    return { task: data, version: after.version };
+  }
+
+  /** Idempotent: a task that is gone, or was never visible, answers the same 200. */
+  async remove(tx: Db, p: Principal, id: string, ifMatch: string | string[] | undefined) {
+    const found = await taskRepository(tx).find(visibleWorkspaceIds(p), id);
+    if (!found || !projectVisible(p, found.workspace_id, found.project_id)) return { id, deleted: true as const };
+    authorize(p, found.workspace_id, 'task:write', 'Task', found.project_id);
+    checkIfMatch(ifMatch, found.version);
+    await taskRepository(tx).delete(found.workspace_id, id);
+    await recordEvent(tx, this.deps.ids, actorOf(p), {
+      workspaceId: found.workspace_id,
+      projectId: found.project_id,
+      type: 'task.deleted',
+      resourceType: 'task',
+      resourceId: id,
+      data: presentTask(found),
+    });
+    return { id, deleted: true as const };
+  }
+}

@@ -1,0 +1,42 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { User } from '../../db/schema.ts';
+import { slugify } from '../../lib/listing.ts';
+
+export function userRepository(db: Db) {
+  return {
+    findByEmail(email: string): Promise<User | undefined> {
+      return db.selectFrom('users').selectAll().where(sql`lower(email)`, '=', email.toLowerCase()).executeTakeFirst();
+    },
+
+    findById(id: string): Promise<User | undefined> {
+      return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+
+    async count(): Promise<number> {
+      const r = await db.selectFrom('users').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow();
+      return r.n;
+    },
+
+    list(limit: number, offset: number): Promise<User[]> {
+      return db.selectFrom('users').selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').limit(limit).offset(offset).execute();
+    },
+
+    /** A username derived from the email's local part, suffixed until free. */
+    async freeUsername(email: string): Promise<string> {
+      const base = slugify(email.split('@')[0] ?? '', 'user').replaceAll('-', '_').slice(0, 30);
+      const taken = await db
+        .selectFrom('users')
+        .select('username')
+        .where(sql`lower(username)`, 'like', `${base.replace(/[\\%_]/g, '\\$&')}%`)
+        .execute();
+      const set = new Set(taken.map((r) => r.username.toLowerCase()));
+      if (!set.has(base)) return base;
+      for (let i = 2; ; i++) if (!set.has(`${base}${i}`)) return `${base}${i}`;
+    },
+
+    insert(row: { id: string; email: string; username: string; name: string; is_instance_admin: boolean; created_at: Date; updated_at: Date }): Promise<User> {
+      return db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow();
+    },
+  };
+}

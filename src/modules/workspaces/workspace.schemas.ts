@@ -1,0 +1,47 @@
+import { Type, type Static } from 'typebox';
+import { SLUG_PATTERN } from '../../lib/listing.ts';
+import { Id, PageQuery, Timestamp } from '../../http/schemas.ts';
+
+export const RoleSchema = Type.Union(
+  [Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member'), Type.Literal('viewer')],
+  { description: 'Role in the workspace' },
+);
+export const PlanSchema = Type.Union([Type.Literal('free'), Type.Literal('pro'), Type.Literal('enterprise')]);
+
+export const WorkspaceSchema = Type.Object(
+  {
+    id: Id('ws'),
+    slug: Type.String({ description: 'Unique slug; the `company_slug` of the time-tracking API' }),
+    name: Type.String(),
+    plan: PlanSchema,
+    time_zone: Type.String({ description: 'IANA time zone used by reports by default' }),
+    role: RoleSchema,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+const Name = Type.String({ minLength: 1, maxLength: 100 });
+const Slug = Type.String({ pattern: SLUG_PATTERN, maxLength: 63, description: 'Lowercase letters, digits and dashes' });
+const TimeZone = Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, e.g. Europe/Berlin' });
+
+export const CreateWorkspaceBody = Type.Object(
+  { name: Name, slug: Type.Optional(Slug), time_zone: Type.Optional(TimeZone) },
+  { additionalProperties: false },
+);
+export type CreateWorkspaceInput = Static<typeof CreateWorkspaceBody>;
+
+export const UpdateWorkspaceBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    slug: Type.Optional(Slug),
+    time_zone: Type.Optional(TimeZone),
+    plan: Type.Optional(PlanSchema),
+  },
+  { additionalProperties: false },
+);
+export type UpdateWorkspaceInput = Static<typeof UpdateWorkspaceBody>;
+
+export const ListWorkspacesQuery = Type.Object(PageQuery);
+export type ListWorkspacesInput = Static<typeof ListWorkspacesQuery>;
