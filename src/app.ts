@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
+import fastJson from 'fast-json-stringify';
 import FindMyWay from 'find-my-way';
 import { readFileSync } from 'node:fs';
 import type { Deps } from './deps.ts';
@@ -54,6 +55,16 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
 
   app.addSchema(ErrorSchema);
   installValidation(app, [ErrorSchema]);
+  // Every route declares the same error responses; compile each distinct schema once.
+  const serializers = new WeakMap<object, (data: unknown) => string>();
+  app.setSerializerCompiler(({ schema }) => {
+    let fn = serializers.get(schema as object);
+    if (!fn) {
+      fn = fastJson(schema as object, { schema: { Error: ErrorSchema } }) as (data: unknown) => string;
+      serializers.set(schema as object, fn);
+    }
+    return fn;
+  });
   installErrorHandler(app);
 
   app.removeAllContentTypeParsers();

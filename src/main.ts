@@ -6,6 +6,7 @@ import { acquireDataDirLock, DataDirLockedError } from './datadir-lock.ts';
 import { openPglite, openPostgres } from './db/database.ts';
 import { migrate } from './db/migrator.ts';
 import { createDeps, createLogger } from './deps.ts';
+import { startMaintenance } from './maintenance.ts';
 
 function fail(message: string, code: number): never {
   process.stderr.write(`sprintlane: ${message}\n`);
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   }
 
   const app = await buildApp(deps);
+  const maintenance = startMaintenance(deps);
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => fail('shutdown took longer than 20 s; exiting', 1), 20_000);
     force.unref();
     try {
+      maintenance.stop();
       await app.close();
       await database.close();
       lock?.release();

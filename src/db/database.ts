@@ -1,6 +1,4 @@
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import { Mutex, PGliteDialect } from './pglite-dialect.ts';
 import type { DB } from './schema.ts';
 
@@ -29,7 +27,9 @@ export interface PgliteOptions {
   loadDataDir?: Blob;
 }
 
+// Each driver is imported only when used: loading both would slow every cold start.
 export async function openPglite(options: PgliteOptions): Promise<Database> {
+  const { PGlite, types: pgliteTypes } = await import('@electric-sql/pglite');
   const client = new PGlite({
     dataDir: options.dataDir,
     loadDataDir: options.loadDataDir,
@@ -85,6 +85,7 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
 let pgTypesSet = false;
 
 export async function openPostgres(url: string, statementTimeoutMs: number, max = 10): Promise<Database> {
+  const { default: pg } = await import('pg');
   if (!pgTypesSet) {
     pg.types.setTypeParser(DATE_OID, (value: string) => value);
     pgTypesSet = true;

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import type { Database } from './database.ts';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -19,9 +20,10 @@ export async function listMigrations(): Promise<Array<{ name: string; sql: strin
 export async function migrate(database: Database): Promise<string[]> {
   const migrations = await listMigrations();
   return database.withLock(MIGRATION_LOCK, async () => {
-    await database.runScript(
-      'create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())',
-    );
+    const exists = await sql<{ t: string | null }>`select to_regclass('schema_migrations')::text as t`.execute(database.db);
+    if (!exists.rows[0]?.t) {
+      await database.runScript('create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())');
+    }
     const rows = await database.db
       .selectFrom('schema_migrations' as never)
       .select('name' as never)

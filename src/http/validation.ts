@@ -22,19 +22,32 @@ export function installValidation(app: FastifyInstance, sharedSchemas: object[])
   const coercing = makeAjv(true);
   const query = makeAjv('array');
   for (const s of sharedSchemas) for (const ajv of [strict, coercing, query]) ajv.addSchema(s);
+  // Routes share schema objects (path ids, page queries); compile each once. Form-body validators
+  // are compiled on first use, since most clients only ever send JSON.
+  const bodies = new WeakMap<object, ValidateFunction>();
+  const others = new WeakMap<object, ValidateFunction>();
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if (httpPart === 'body') {
+      const cached = bodies.get(schema);
+      if (cached) return cached;
       const json = strict.compile(schema);
-      const form = coercing.compile(schema);
+      let form: ValidateFunction | undefined;
       const validate = ((data: unknown) => {
-        const fn = data !== null && typeof data === 'object' && (data as Record<symbol, unknown>)[FORM_BODY] ? form : json;
+        const isForm = data !== null && typeof data === 'object' && (data as Record<symbol, unknown>)[FORM_BODY] === true;
+        const fn = isForm ? (form ??= coercing.compile(schema)) : json;
         const ok = fn(data);
         validate.errors = fn.errors;
         return ok;
       }) as ValidateFunction;
+      bodies.set(schema, validate);
       return validate;
     }
-    return query.compile(schema);
+    let fn = others.get(schema);
+    if (!fn) {
+      fn = query.compile(schema);
+      others.set(schema, fn);
+    }
+    return fn;
   });
 }
 
