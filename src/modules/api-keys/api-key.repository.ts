@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
+import { looksLikeId } from '../../lib/ids.ts';
 import type { ApiKey, Role } from '../../db/schema.ts';
 
 export interface KeyWithOwner extends ApiKey {
@@ -72,10 +73,12 @@ export function apiKeyRepository(db: Db) {
     },
 
     findForUser(userId: string, id: string): Promise<ApiKey | undefined> {
+      if (!looksLikeId('key', id)) return Promise.resolve(undefined);
       return db.selectFrom('api_keys').selectAll().where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
     },
 
     revoke(userId: string, id: string, at: Date): Promise<ApiKey | undefined> {
+      if (!looksLikeId('key', id)) return Promise.resolve(undefined);
       return db
         .updateTable('api_keys')
         .set({ revoked_at: at })

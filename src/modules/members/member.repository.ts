@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
+import { looksLikeId } from '../../lib/ids.ts';
 import type { Membership, Role, User } from '../../db/schema.ts';
 import type { SortSpec } from '../../lib/listing.ts';
 
@@ -28,7 +29,7 @@ export function memberRepository(db: Db) {
 
     /** Only memberships of the given workspaces are ever returned. */
     find(workspaceIds: string[], id: string): Promise<MemberRow | undefined> {
-      if (workspaceIds.length === 0) return Promise.resolve(undefined);
+      if (workspaceIds.length === 0 || !looksLikeId('mem', id)) return Promise.resolve(undefined);
       return withUser(db).where('m.id', '=', id).where('m.workspace_id', 'in', workspaceIds).executeTakeFirst();
     },
 

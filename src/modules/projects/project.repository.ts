@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
+import { looksLikeId } from '../../lib/ids.ts';
 import type { Project } from '../../db/schema.ts';
 import type { SortSpec } from '../../lib/listing.ts';
 
@@ -17,7 +18,7 @@ export function projectRepository(db: Db) {
 
     /** Only projects of the given workspaces are ever returned. */
     find(workspaceIds: string[], id: string): Promise<Project | undefined> {
-      if (workspaceIds.length === 0) return Promise.resolve(undefined);
+      if (workspaceIds.length === 0 || !looksLikeId('proj', id)) return Promise.resolve(undefined);
       return db.selectFrom('projects').selectAll().where('id', '=', id).where('workspace_id', 'in', workspaceIds).executeTakeFirst();
     },
 

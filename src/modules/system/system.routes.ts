@@ -46,11 +46,16 @@ export function systemRoutes(app: App, deps: Deps): void {
 
   app.get('/openapi.json', {
     config,
-    schema: { operationId: 'openapi', summary: 'This OpenAPI 3.1 document', tags, hide: false },
-  }, async () => app.swagger());
+    schema: {
+      operationId: 'openapi',
+      summary: 'This OpenAPI 3.1 document',
+      tags,
+      response: { 200: Type.Object({ openapi: Type.String(), info: Type.Object({}, { additionalProperties: true }) }, { additionalProperties: true }) },
+    },
+  }, async () => app.swagger() as unknown as { openapi: string; info: object });
 
   app.get('/docs', {
     config,
-    schema: { operationId: 'docs', summary: 'API reference page', tags, produces: ['text/html'] },
+    schema: { operationId: 'docs', summary: 'API reference page', tags, produces: ['text/html'], response: { 200: Type.String({ description: 'HTML' }) } },
   }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(DOCS_HTML));
 }

@@ -1,5 +1,6 @@
 import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Db } from '../../db/database.ts';
+import { looksLikeId } from '../../lib/ids.ts';
 import type { DB, Priority, Task } from '../../db/schema.ts';
 import type { SortSpec } from '../../lib/listing.ts';
 
@@ -61,7 +62,7 @@ export function taskRepository(db: Db) {
 
     /** Only tasks of the given workspaces are ever returned. */
     find(workspaceIds: string[], id: string): Promise<Task | undefined> {
-      if (workspaceIds.length === 0) return Promise.resolve(undefined);
+      if (workspaceIds.length === 0 || !looksLikeId('task', id)) return Promise.resolve(undefined);
       return db.selectFrom('tasks').selectAll().where('id', '=', id).where('workspace_id', 'in', workspaceIds).executeTakeFirst();
     },
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
+import { looksLikeId } from '../../lib/ids.ts';
 import type { User } from '../../db/schema.ts';
 import { slugify } from '../../lib/listing.ts';
 
@@ -10,6 +11,7 @@ export function userRepository(db: Db) {
     },
 
     findById(id: string): Promise<User | undefined> {
+      if (!looksLikeId('user', id)) return Promise.resolve(undefined);
       return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     },
 

@@ -22,7 +22,7 @@ export function workspaceRepository(db: Db) {
 
     /** Only workspaces in `visible` are ever returned. */
     find(visible: string[], id: string): Promise<Workspace | undefined> {
-      if (!visible.includes(id)) return Promise.resolve(undefined);
+      if (!visible.includes(id)) return Promise.resolve(undefined); // also refuses malformed ids
       return db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirst();
     },
 
