@@ -70,6 +70,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL must be a postgres:// URL');
   }
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
+  }
   const plan = (name: string, hourly: number, burst: number): PlanLimit => ({
     hourly: int(env, `SPRINTLANE_RATE_LIMIT_${name}_HOURLY`, hourly, 1),
     burst: int(env, `SPRINTLANE_RATE_LIMIT_${name}_BURST`, burst, 1),
@@ -82,7 +86,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     adminToken,
     adminEmail,
-    logLevel: env.LOG_LEVEL || 'info',
+    logLevel,
     requireHttps: bool(env, 'SPRINTLANE_REQUIRE_HTTPS', false),
     trustProxy: (env.SPRINTLANE_TRUSTED_PROXIES || '').split(',').map((s) => s.trim()).filter(Boolean),
     tlsCert,

@@ -6,7 +6,7 @@ import { versionEtag } from './etag.ts';
 export function sendList<T>(request: FastifyRequest, reply: FastifyReply, result: { page: Page; total: number; items: T[] }) {
   const meta = pageMeta(result.page, result.total, result.items.length);
   const [path, query = ''] = request.url.split('?');
-  void reply.header('link', linkHeader(path!, query, meta));
+  void reply.header('link', linkHeader(`${request.protocol}://${request.host}${path!}`, query, meta));
   return { data: result.items, meta };
 }
 
