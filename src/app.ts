@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import fastJson from 'fast-json-stringify';
 import FindMyWay from 'find-my-way';
 import { readFileSync } from 'node:fs';
@@ -46,6 +46,18 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     routerOptions: { querystringParser: (s: string) => parseQueryString(s), ignoreTrailingSlash: true, maxParamLength: 200 },
     ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
+    // The router refuses some URLs before any hook runs; they still get the envelope and a request id.
+    frameworkErrors: (err, request, reply) => {
+      const e =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new AppError(404, 'NOT_FOUND', 'Resource not found')
+          : new AppError(400, 'INVALID_URL', 'The URL is malformed');
+      void (reply as unknown as FastifyReply)
+        .code(e.status)
+        .header('x-request-id', request.id)
+        .header('x-content-type-options', 'nosniff')
+        .send(envelope(e));
+    },
     forceCloseConnections: 'idle',
   };
   if (config.tlsCert && config.tlsKey) serverOptions.https = { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) };

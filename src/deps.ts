@@ -85,7 +85,7 @@ export function createDeps(
   const db = database.db;
   const resolver = new KeyResolver(db, clock, config, (err) => logger.warn({ err }, 'background write failed'));
   const forget = { forgetUser: (id: string) => resolver.forgetUser(id), forgetAll: () => resolver.forgetAll() };
-  const projects = new ProjectService({ db, clock, ids });
+  const projects = new ProjectService({ db, clock, ids, forgetAll: forget.forgetAll });
   const apiKeys = new ApiKeyService({ db, clock, ids, forgetKey: (id) => resolver.forgetKey(id) });
   return {
     config,

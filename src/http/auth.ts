@@ -166,13 +166,16 @@ export function installAuth(
         throw errors.forbidden('This server only accepts HTTPS', 'HTTPS_REQUIRED');
       }
     }
-    if (request.routeOptions.config?.public || request.is404) return;
+    if (request.routeOptions.config?.public) return;
+    const presented = presentedCredential(request, config.allowQueryToken);
+    // An unknown path (404) or method (405) without a key is answered as such; with a key it is
+    // authenticated and counted like any other request, and carries the rate-limit headers.
+    if (request.is404 && !presented) return;
     const ip = request.ip;
     const blocked = await failures.get(ip);
     if (blocked && blocked.consumedPoints >= config.rateLimit.authFailuresPerMinute) {
       throw tooManyFailures(blocked);
     }
-    const presented = presentedCredential(request, config.allowQueryToken);
     const principal = presented ? await resolver.resolve(presented) : undefined;
     if (!principal) {
       if (presented) await failures.consume(ip).catch(() => {});
@@ -181,7 +184,7 @@ export function installAuth(
     request.principal = principal;
     await deps.rateLimiter.check(principal, reply);
     const method = request.method;
-    if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS' && !allowsWrite(principal.scopes)) {
+    if (!request.is404 && method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS' && !allowsWrite(principal.scopes)) {
       throw errors.forbidden('This API key is read-only', 'INSUFFICIENT_SCOPE');
     }
   });

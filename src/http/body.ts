@@ -24,8 +24,8 @@ const BAD_STRING = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF
  * Walks a parsed body once: nesting depth, strings PostgreSQL cannot hold, prototype-polluting keys,
  * and numbers that overflowed to Infinity (1e400). Everything is rejected with the offending field.
  */
+/** `depth` counts the levels of containers: the body's own object or array is level 1. */
 export function checkValue(value: unknown, param: string, depth: number): void {
-  if (depth > MAX_JSON_DEPTH) throw badInput(`Body is nested deeper than ${MAX_JSON_DEPTH} levels`, param || undefined, 'BODY_TOO_DEEP');
   if (typeof value === 'string') {
     if (BAD_STRING.test(value)) throw badInput('Strings may not contain NUL characters or unpaired surrogates', param || undefined, 'INVALID_STRING');
     return;
@@ -34,11 +34,14 @@ export function checkValue(value: unknown, param: string, depth: number): void {
     if (!Number.isFinite(value)) throw badInput('Number is out of range', param || undefined, 'INVALID_NUMBER');
     return;
   }
+  const tooDeep = () => badInput(`Body is nested deeper than ${MAX_JSON_DEPTH} levels`, param || undefined, 'BODY_TOO_DEEP');
   if (Array.isArray(value)) {
+    if (depth > MAX_JSON_DEPTH) throw tooDeep();
     value.forEach((v, i) => checkValue(v, pathOf(param, i), depth + 1));
     return;
   }
   if (value !== null && typeof value === 'object') {
+    if (depth > MAX_JSON_DEPTH) throw tooDeep();
     for (const key of Object.keys(value)) {
       if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
         throw badInput(`Field name ${JSON.stringify(key)} is not allowed`, pathOf(param, key));
@@ -66,19 +69,41 @@ export function parseJsonBody(text: string): unknown {
       if (depth > maxDepth) maxDepth = depth;
     } else if (c === 125 || c === 93) depth--;
   }
-  if (maxDepth > MAX_JSON_DEPTH + 1) throw badInput(`Body is nested deeper than ${MAX_JSON_DEPTH} levels`, undefined, 'BODY_TOO_DEEP');
+  if (maxDepth > MAX_JSON_DEPTH) throw badInput(`Body is nested deeper than ${MAX_JSON_DEPTH} levels`, undefined, 'BODY_TOO_DEEP');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
     throw badInput(`Malformed JSON: ${(err as Error).message}`, undefined, 'MALFORMED_JSON');
   }
-  checkValue(parsed, '', 0);
+  checkValue(parsed, '', 1);
   return parsed;
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * qs silently drops `__proto__` keys; scanning the raw keys first refuses them the way a JSON body
+ * with the same key is refused, instead of accepting a request that lost a field.
+ */
+function checkFormKeys(text: string): void {
+  for (const pair of text.split('&')) {
+    const rawKey = pair.slice(0, pair.indexOf('=') >>> 0);
+    let key: string;
+    try {
+      key = decodeURIComponent(rawKey.replaceAll('+', ' '));
+    } catch {
+      throw badInput('Malformed percent-encoding in a form field name', undefined, 'INVALID_BODY');
+    }
+    const segments = key.split(/[[\]]+/).filter(Boolean);
+    const bad = segments.findIndex((seg) => FORBIDDEN_KEYS.has(seg));
+    if (bad >= 0) throw badInput(`Field name ${JSON.stringify(segments[bad])} is not allowed`, segments.slice(0, bad + 1).join('.'));
+  }
 }
 
 /** Form bodies with bracket notation: `labels[]=a&labels[]=b`, `meta[key]=v`. */
 export function parseFormBody(text: string): unknown {
+  checkFormKeys(text);
   const parsed = qs.parse(text, {
     depth: 5,
     arrayLimit: 100,
@@ -87,7 +112,7 @@ export function parseFormBody(text: string): unknown {
     plainObjects: true,
     strictNullHandling: false,
   }) as Record<string, unknown>;
-  checkValue(parsed, '', 0);
+  checkValue(parsed, '', 1);
   Object.defineProperty(parsed, FORM_BODY, { value: true, enumerable: false });
   return parsed;
 }

@@ -7,6 +7,29 @@ export function isoOrNull(date: Date | null): string | null {
   return date === null ? null : iso(date);
 }
 
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * A bare date (midnight UTC) or an RFC 3339 date-time that carries its offset. Impossible
+ * calendar values (2026-02-30, 24:00) are refused instead of rolling over as `new Date` would.
+ */
+export function parseInstant(value: string): Date | undefined {
+  const m = INSTANT.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', offset = 'Z'] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
+  if (offset !== 'Z' && offset !== 'z') {
+    const [oh, om] = offset.slice(1).split(':').map(Number);
+    if (oh! > 23 || om! > 59) return undefined;
+  }
+  const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}${frac}${offset.toUpperCase()}`);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
 export function isValidTimeZone(tz: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });

@@ -26,15 +26,14 @@ export class AdminService {
     if (q.sort !== undefined && q.sort !== 'created_at') throw errors.badRequest('Cannot sort by that field; use created_at', 'sort', 'INVALID_SORT');
     const page = toPage(q);
     const repo = userRepository(this.deps.db);
-    const [rows, total] = await Promise.all([repo.list(page.perPage, page.offset), repo.count()]);
-    const items = rows.map(presentUser);
-    if (q.order === 'desc') items.reverse();
-    return { page, total, items };
+    const [rows, total] = await Promise.all([repo.list(q.order ?? 'asc', page.perPage, page.offset), repo.count()]);
+    return { page, total, items: rows.map(presentUser) };
   }
 
   async createUser(tx: Db, p: Principal, input: CreateUserInput) {
     requireInstanceAdmin(p);
     const repo = userRepository(tx);
+    await repo.lockEmail(input.email);
     if (await repo.findByEmail(input.email)) throw errors.conflict('A user with this email already exists', 'email', undefined, 'EMAIL_TAKEN');
     const now = this.deps.clock.now();
     const user = await repo.insert({

@@ -51,13 +51,13 @@ export function apiKeyRepository(db: Db) {
       return db.insertInto('api_keys').values(row).returningAll().executeTakeFirstOrThrow();
     },
 
-    listForUser(userId: string, limit: number, offset: number): Promise<ApiKey[]> {
+    listForUser(userId: string, direction: 'asc' | 'desc', limit: number, offset: number): Promise<ApiKey[]> {
       return db
         .selectFrom('api_keys')
         .selectAll()
         .where('user_id', '=', userId)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
+        .orderBy('created_at', direction)
+        .orderBy('id', direction)
         .limit(limit)
         .offset(offset)
         .execute();

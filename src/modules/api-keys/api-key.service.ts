@@ -1,6 +1,5 @@
 import { afterCommit } from '../../db/after-commit.ts';
 import type { Db } from '../../db/database.ts';
-import type { ApiKey } from '../../db/schema.ts';
 import { errors } from '../../http/errors.ts';
 import { visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
 import { canMint } from '../../access/scopes.ts';
@@ -90,16 +89,16 @@ export class ApiKeyService {
     const page = toPage(q);
     if (q.sort !== undefined && q.sort !== 'created_at') throw errors.badRequest('Cannot sort by that field; use created_at', 'sort', 'INVALID_SORT');
     const repo = apiKeyRepository(this.deps.db);
-    const [rows, total] = await Promise.all([repo.listForUser(p.userId, page.perPage, page.offset), repo.countForUser(p.userId)]);
-    const items = rows.map(presentApiKey);
-    if (q.order === 'asc') items.reverse();
-    return { page, total, items };
+    const [rows, total] = await Promise.all([repo.listForUser(p.userId, q.order ?? 'desc', page.perPage, page.offset), repo.countForUser(p.userId)]);
+    return { page, total, items: rows.map(presentApiKey) };
   }
 
   async self(p: Principal) {
     const repo = apiKeyRepository(this.deps.db);
-    const key = (await repo.findForUser(p.userId, p.keyId)) as ApiKey;
-    const user = (await userRepository(this.deps.db).findById(p.userId))!;
+    const key = await repo.findForUser(p.userId, p.keyId);
+    const user = await userRepository(this.deps.db).findById(p.userId);
+    // Gone since it was cached (its project or user was deleted): as good as revoked.
+    if (!key || key.revoked_at !== null || !user) throw errors.unauthorized();
     return { ...presentApiKey(key), user: presentUserSummary(user), is_instance_admin: user.is_instance_admin };
   }
 

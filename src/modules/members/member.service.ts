@@ -42,6 +42,7 @@ export class MemberService {
     if (!canGrant(myRole, role)) throw errors.forbidden(`Your role (${myRole}) cannot grant ${role}`, 'ROLE_TOO_LOW');
     const users = userRepository(tx);
     const now = this.deps.clock.now();
+    await users.lockEmail(input.email);
     let user = await users.findByEmail(input.email);
     if (!user) {
       user = await users.insert({

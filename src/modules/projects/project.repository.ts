@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
+import { lockName } from '../../db/locks.ts';
 import { looksLikeId } from '../../lib/ids.ts';
 import type { Project } from '../../db/schema.ts';
 import type { SortSpec } from '../../lib/listing.ts';
@@ -27,6 +28,7 @@ export function projectRepository(db: Db) {
     },
 
     async freeSlug(workspaceId: string, base: string): Promise<string> {
+      await lockName(db, `project-slug:${workspaceId}:${base}`);
       const taken = await db
         .selectFrom('projects')
         .select('slug')

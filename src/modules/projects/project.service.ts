@@ -1,9 +1,10 @@
+import { afterCommit } from '../../db/after-commit.ts';
 import type { Db } from '../../db/database.ts';
 import type { Project } from '../../db/schema.ts';
 import { diff, recordEvent } from '../../events/event.repository.ts';
 import { checkIfMatch } from '../../http/etag.ts';
 import { errors } from '../../http/errors.ts';
-import { actorOf, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
+import { actorOf, projectVisible, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
 import { authorize } from '../../access/access.ts';
 import type { Action } from '../../access/roles.ts';
 import type { Clock } from '../../lib/clock.ts';
@@ -20,6 +21,7 @@ export interface ProjectServiceDeps {
   db: Db;
   clock: Clock;
   ids: Ids;
+  forgetAll(): void;
 }
 
 export class ProjectService {
@@ -91,10 +93,12 @@ export class ProjectService {
   /** Idempotent: a project that is gone, or was never visible, answers the same 200. */
   async remove(tx: Db, p: Principal, id: string, ifMatch: string | string[] | undefined) {
     const found = await projectRepository(tx).find(visibleWorkspaceIds(p), id);
-    if (!found) return { id, deleted: true as const };
+    if (!found || !projectVisible(p, found.workspace_id, found.id)) return { id, deleted: true as const };
     authorize(p, found.workspace_id, 'project:delete', 'Project', found.id);
     checkIfMatch(ifMatch, found.version);
     await projectRepository(tx).delete(found.workspace_id, id);
+    // Its project keys were deleted with it; they must stop working at once, not when the cache expires.
+    afterCommit(tx, () => this.deps.forgetAll());
     await recordEvent(tx, this.deps.ids, actorOf(p), {
       workspaceId: found.workspace_id,
       projectId: id,

@@ -9,6 +9,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Ids } from '../../lib/ids.ts';
 import { resolveSort } from '../../lib/listing.ts';
 import { toPage } from '../../lib/pagination.ts';
+import { parseInstant } from '../../lib/time.ts';
 import { memberRepository } from '../members/member.repository.ts';
 import { projectRepository } from '../projects/project.repository.ts';
 import type { ProjectService } from '../projects/project.service.ts';
@@ -45,11 +46,10 @@ export function parseInclude(value: string | undefined): Include[] {
   return [...new Set(list)] as Include[];
 }
 
-/** A bare date means midnight UTC; date-times carry their own offset (checked by the schema). */
 function instant(value: string | undefined, param: string): Date | undefined {
   if (value === undefined) return undefined;
-  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-  if (Number.isNaN(d.getTime())) throw errors.badRequest(`\`${param}\` is not a valid date`, param);
+  const d = parseInstant(value);
+  if (!d) throw errors.badRequest(`\`${param}\` is not a valid date or date-time with an offset`, param);
   return d;
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
+import { lockName } from '../../db/locks.ts';
 import { looksLikeId } from '../../lib/ids.ts';
 import type { User } from '../../db/schema.ts';
 import { slugify } from '../../lib/listing.ts';
@@ -20,13 +21,19 @@ export function userRepository(db: Db) {
       return r.n;
     },
 
-    list(limit: number, offset: number): Promise<User[]> {
-      return db.selectFrom('users').selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').limit(limit).offset(offset).execute();
+    list(direction: 'asc' | 'desc', limit: number, offset: number): Promise<User[]> {
+      return db.selectFrom('users').selectAll().orderBy('created_at', direction).orderBy('id', direction).limit(limit).offset(offset).execute();
+    },
+
+    /** Serialises user creation for one email, so concurrent invites create the user once. */
+    lockEmail(email: string): Promise<void> {
+      return lockName(db, `user-email:${email.toLowerCase()}`);
     },
 
     /** A username derived from the email's local part, suffixed until free. */
     async freeUsername(email: string): Promise<string> {
       const base = slugify(email.split('@')[0] ?? '', 'user').replaceAll('-', '_').slice(0, 30);
+      await lockName(db, `username:${base}`);
       const taken = await db
         .selectFrom('users')
         .select('username')

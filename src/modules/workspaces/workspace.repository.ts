@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
+import { lockName } from '../../db/locks.ts';
 import type { Workspace } from '../../db/schema.ts';
 import type { SortSpec } from '../../lib/listing.ts';
 
@@ -31,6 +32,7 @@ export function workspaceRepository(db: Db) {
     },
 
     async freeSlug(base: string): Promise<string> {
+      await lockName(db, `workspace-slug:${base}`);
       const taken = await db
         .selectFrom('workspaces')
         .select('slug')
