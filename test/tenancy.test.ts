@@ -1,0 +1,290 @@
+// Tenancy: another workspace's resources answer exactly like resources that do not exist. The
+// sweep is driven by the OpenAPI document, so a new id-taking route is covered (or fails loudly).
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { base62 } from '../src/lib/ids.ts';
+import { createTestApp, type Response, type TestApp } from './app.ts';
+import { addMember, makeTask, makeUser, makeWorld, unique, type Actor } from './factories.ts';
+
+interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  format?: string;
+  anyOf?: JsonSchema[];
+  enum?: unknown[];
+  const?: unknown;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+}
+interface Operation {
+  operationId: string;
+  requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+}
+interface Doc {
+  paths: Record<string, Record<string, Operation>>;
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+
+/** Which resource an {id} names, from the path segment in front of it. */
+type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user';
+const KIND_BY_SEGMENT: Record<string, Kind> = {
+  workspaces: 'workspace',
+  projects: 'project',
+  tasks: 'task',
+  members: 'member',
+  'api-keys': 'apiKey',
+  users: 'user',
+};
+const PREFIX: Record<Kind, string> = { workspace: 'ws', project: 'proj', task: 'task', member: 'mem', apiKey: 'key', user: 'user' };
+
+/** Instance-administration routes refuse a non-administrator with 403 whatever the id; every other one says 404. */
+const INSTANCE_ADMIN_PATHS = /^\/v1\/admin\//;
+
+function kindOf(path: string): Kind {
+  const params = [...path.matchAll(/\{([^}]+)\}/g)];
+  if (params.length !== 1 || params[0]![1] !== 'id') {
+    throw new Error(`${path}: the tenancy sweep knows only routes with one {id}; map this route in test/tenancy.test.ts`);
+  }
+  const segment = /\/([^/]+)\/\{id\}/.exec(path)?.[1];
+  const kind = segment ? KIND_BY_SEGMENT[segment] : undefined;
+  if (!kind) throw new Error(`${path}: unmapped id-taking route; add its resource to KIND_BY_SEGMENT in test/tenancy.test.ts`);
+  return kind;
+}
+
+/** Values that are valid for fields whose schema alone cannot say (a workflow status, a role). */
+const FIELD_VALUES: Record<string, () => unknown> = {
+  status: () => 'todo',
+  role: () => 'viewer',
+  email: () => `${unique('probe')}@example.test`,
+  name: () => unique('Probe '),
+  title: () => unique('Probe '),
+};
+
+/** A valid body from the operation's request schema: required fields, plus the well-known ones it has. */
+function bodyFor(path: string, method: string, op: Operation): Record<string, unknown> | undefined {
+  const schema = op.requestBody?.content?.['application/json']?.schema;
+  if (!schema) return undefined;
+  const body: Record<string, unknown> = {};
+  for (const [field, prop] of Object.entries(schema.properties ?? {})) {
+    const required = schema.required?.includes(field) ?? false;
+    if (FIELD_VALUES[field] && field !== 'role') body[field] = FIELD_VALUES[field]();
+    else if (FIELD_VALUES[field] && required) body[field] = FIELD_VALUES[field]();
+    else if (required) body[field] = sample(prop, `${method.toUpperCase()} ${path} ${field}`);
+  }
+  return body;
+}
+
+function sample(s: JsonSchema, where: string): unknown {
+  if (s.const !== undefined) return s.const;
+  if (s.enum?.length) return s.enum[0];
+  if (s.anyOf?.length) return sample(s.anyOf[0]!, where);
+  const type = Array.isArray(s.type) ? s.type[0] : s.type;
+  if (type === 'string') {
+    if (s.format === 'email') return `${unique('probe')}@example.test`;
+    if (s.format) throw new Error(`${where}: cannot make a value of format ${s.format}; add it to FIELD_VALUES`);
+    return 'probe'.padEnd(Math.max(s.minLength ?? 1, 5), 'x').slice(0, s.maxLength ?? 100);
+  }
+  if (type === 'integer' || type === 'number') return Math.max(s.minimum ?? 1, 1);
+  if (type === 'boolean') return false;
+  if (type === 'array') return [];
+  if (type === 'object') return {};
+  throw new Error(`${where}: cannot make a value for ${JSON.stringify(s)}`);
+}
+
+const randomId = (kind: Kind) => `${PREFIX[kind]}_${base62(16)}`;
+
+let t: TestApp;
+let owner: Actor;
+let stranger: Actor;
+let teammate: Actor;
+const ids = {} as Record<Kind, string>;
+let otherProject: { id: string };
+let otherTask: { id: string };
+
+/** Everything a leaked write could touch, as one comparable value. */
+async function fingerprint(): Promise<Record<string, unknown>> {
+  const { rows } = await sql<Record<string, string | null>>`select
+    (select string_agg(concat_ws(',', id, email, username, name, is_instance_admin), '|' order by id) from users) as users,
+    (select string_agg(concat_ws(',', id, slug, name, plan, time_zone, version, updated_at), '|' order by id) from workspaces) as workspaces,
+    (select string_agg(concat_ws(',', id, workspace_id, user_id, role, version), '|' order by id) from memberships) as memberships,
+    (select string_agg(concat_ws(',', id, workspace_id, name, slug, description, statuses::text, last_task_number, version), '|' order by id) from projects) as projects,
+    (select string_agg(concat_ws(',', id, project_id, title, description, status, priority, labels::text, assignee_id, due_date, estimated_minutes, version), '|' order by id) from tasks) as tasks,
+    (select string_agg(concat_ws(',', id, user_id, name, scopes::text, project_id, expires_at, revoked_at), '|' order by id) from api_keys) as api_keys,
+    (select count(*)::text from events) as events,
+    (select count(*)::text from idempotency_keys) as idempotency_keys`.execute(t.database.db);
+  return rows[0]!;
+}
+
+beforeAll(async () => {
+  t = await createTestApp({ env: { SPRINTLANE_RATE_LIMIT: 'false' } });
+  const world = await makeWorld(t);
+  owner = world.owner;
+  teammate = await makeUser(t);
+  const membership = await addMember(t, owner, world.workspace.id, teammate, 'member');
+  const task = await makeTask(t, owner, world.project.id);
+  ids.workspace = world.workspace.id;
+  ids.project = world.project.id;
+  ids.task = task.id;
+  ids.member = membership.id;
+  ids.apiKey = owner.keyId;
+  ids.user = owner.userId;
+  // A second project in the same workspace, for the project-key checks.
+  const p2 = await t.request({ method: 'POST', url: `/v1/workspaces/${ids.workspace}/projects`, key: owner.key, body: { name: unique('Other ') } });
+  expect(p2.status).toBe(201);
+  otherProject = p2.body.data;
+  otherTask = await makeTask(t, owner, otherProject.id);
+  // The stranger has a workspace of their own, so their key reaches real data, just not the owner's.
+  stranger = (await makeWorld(t)).owner;
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** What the owner sees of a resource: used to prove it still exists after a stranger's DELETE. */
+async function ownerView(kind: Kind, id: string): Promise<Response> {
+  switch (kind) {
+    case 'workspace':
+      return t.request({ url: `/v1/workspaces/${id}`, key: owner.key });
+    case 'project':
+      return t.request({ url: `/v1/projects/${id}`, key: owner.key });
+    case 'task':
+      return t.request({ url: `/v1/tasks/${id}`, key: owner.key });
+    case 'member':
+      return t.request({ url: `/v1/members/${id}`, key: owner.key });
+    case 'apiKey': {
+      // A revoked key would stop authenticating; the owner's key must still work and be unrevoked.
+      const res = await t.request({ url: '/v1/api-keys/self', key: owner.key });
+      if (res.status === 200 && (res.body.data.id !== id || res.body.data.revoked_at !== null)) return { ...res, status: 410 };
+      return res;
+    }
+    case 'user':
+      return t.request({ url: '/v1/api-keys/self', key: owner.key });
+  }
+}
+
+interface Probe {
+  route: string;
+  method: string;
+  url: string;
+  body?: Record<string, unknown>;
+}
+
+/** Calls each probe on the real id and on a random one; collects every difference and every leak. */
+async function sweep(key: string, probes: Array<Probe & { kind: Kind; realId: string }>, problems: string[]): Promise<void> {
+  for (const p of probes) {
+    const missingId = randomId(p.kind);
+    const real = await t.request({ method: p.method, url: p.url.replace('{id}', p.realId), key, body: p.body });
+    const missing = await t.request({ method: p.method, url: p.url.replace('{id}', missingId), key, body: p.body });
+    const route = `${p.method} ${p.route}`;
+    if (p.method === 'DELETE') {
+      if (real.status !== 200 || missing.status !== 200) problems.push(`${route}: DELETE answered ${real.status} (theirs) / ${missing.status} (missing), expected 200 for both`);
+      const normalise = (r: Response, id: string) => r.text.split(id).join('<id>');
+      if (normalise(real, p.realId) !== normalise(missing, missingId)) problems.push(`${route}: DELETE body differs: ${real.text} vs ${missing.text}`);
+      const still = await ownerView(p.kind, p.realId);
+      if (still.status !== 200) problems.push(`${route}: after the stranger's DELETE the owner gets ${still.status} for their ${p.kind}`);
+      continue;
+    }
+    const expected = INSTANCE_ADMIN_PATHS.test(p.route) ? 403 : 404;
+    if (real.status !== expected) problems.push(`${route}: answered ${real.status} on another workspace's ${p.kind}, expected ${expected}: ${real.text}`);
+    if (real.text !== missing.text) problems.push(`${route}: body differs from a nonexistent id's:\n  theirs:  ${real.text}\n  missing: ${missing.text}`);
+    if (real.status !== missing.status) problems.push(`${route}: status ${real.status} differs from a nonexistent id's ${missing.status}`);
+    if (real.headers.etag !== undefined) problems.push(`${route}: an ETag leaked on another workspace's ${p.kind}`);
+  }
+}
+
+function idProbes(doc: Doc, filter: (kind: Kind) => boolean, realIds: Partial<Record<Kind, string>>) {
+  const probes: Array<Probe & { kind: Kind; realId: string }> = [];
+  for (const [route, item] of Object.entries(doc.paths)) {
+    if (!route.includes('{')) continue;
+    const kind = kindOf(route);
+    if (!filter(kind)) continue;
+    for (const [method, op] of Object.entries(item)) {
+      if (!METHODS.includes(method)) continue;
+      const realId = realIds[kind];
+      if (!realId) throw new Error(`${route}: no real id of kind ${kind}`);
+      probes.push({ route, kind, realId, method: method.toUpperCase(), url: route, body: bodyFor(route, method, op) });
+    }
+  }
+  // Reads and writes first, deletes last, so a leaking DELETE cannot hide a leaking read.
+  return probes.sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'));
+}
+
+describe('tenancy', () => {
+  it("every id-taking route answers a non-member on another workspace's resource exactly as for a nonexistent id, and changes nothing", async () => {
+    const doc = (await t.request<Doc>({ url: '/openapi.json' })).body;
+    const probes = idProbes(doc, () => true, ids);
+    // The sweep must actually cover the API: every kind of id and every method that takes one.
+    expect(new Set(probes.map((p) => p.kind))).toEqual(new Set(Object.keys(KIND_BY_SEGMENT).map((s) => KIND_BY_SEGMENT[s])));
+    expect(new Set(probes.map((p) => p.method))).toEqual(new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']));
+
+    const before = await fingerprint();
+    const problems: string[] = [];
+    await sweep(stranger.key, probes, problems);
+    expect(problems).toEqual([]);
+    expect(await fingerprint()).toEqual(before);
+    // The teammate whose membership the stranger tried to remove is still in the workspace.
+    const members = await t.request({ url: `/v1/workspaces/${ids.workspace}/members`, key: owner.key });
+    expect(members.body.data.map((m: { user_id: string }) => m.user_id)).toContain(teammate.userId);
+  });
+
+  it("an unmapped id-taking route makes the sweep fail instead of being skipped", () => {
+    expect(() => kindOf('/v1/sprints/{id}/start')).toThrow(/unmapped/);
+    expect(() => kindOf('/v1/tasks/{taskId}/comments')).toThrow(/one \{id\}/);
+    expect(kindOf('/v1/tasks/{id}/move')).toBe('task');
+  });
+
+  it("lists never show another workspace's resources to a non-member", async () => {
+    const workspaces = await t.request({ url: '/v1/workspaces', key: stranger.key });
+    expect(workspaces.status).toBe(200);
+    expect(workspaces.body.data.map((w: { id: string }) => w.id)).not.toContain(ids.workspace);
+    const tasks = await t.request({ url: `/v1/tasks?workspace=${ids.workspace}`, key: stranger.key });
+    expect(tasks.status).toBe(200);
+    expect(tasks.body.data).toEqual([]);
+    const byProject = await t.request({ url: `/v1/tasks?project=${ids.project}`, key: stranger.key });
+    expect(byProject.status).toBe(200);
+    expect(byProject.body.data).toEqual([]);
+    const all = await t.request({ url: '/v1/tasks?per_page=100', key: stranger.key });
+    expect(all.body.data.map((x: { workspace_id: string }) => x.workspace_id)).not.toContain(ids.workspace);
+  });
+
+  it('a project key answers 404 for another project of its own workspace and for its tasks, exactly as for nonexistent ones', async () => {
+    const created = await t.request({ method: 'POST', url: '/v1/api-keys', key: owner.key, body: { name: 'project key', project_id: ids.project } });
+    expect(created.status).toBe(201);
+    expect(created.body.data.project_id).toBe(ids.project);
+    const projectKey = created.body.data.secret as string;
+
+    // Its own project still works, so the 404s below are about the other project.
+    expect((await t.request({ url: `/v1/projects/${ids.project}`, key: projectKey })).status).toBe(200);
+    expect((await t.request({ url: `/v1/tasks/${ids.task}`, key: projectKey })).status).toBe(200);
+
+    const doc = (await t.request<Doc>({ url: '/openapi.json' })).body;
+    const probes = idProbes(doc, (k) => k === 'project' || k === 'task', { project: otherProject.id, task: otherTask.id });
+    expect(probes.length).toBeGreaterThanOrEqual(10);
+    const before = await fingerprint();
+    const problems: string[] = [];
+    await sweep(projectKey, probes, problems);
+    expect(problems).toEqual([]);
+    expect(await fingerprint()).toEqual(before);
+
+    const listed = await t.request({ url: `/v1/workspaces/${ids.workspace}/projects`, key: projectKey });
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.map((p: { id: string }) => p.id)).toEqual([ids.project]);
+    const tasks = await t.request({ url: '/v1/tasks?per_page=100', key: projectKey });
+    expect(tasks.body.data.map((x: { project_id: string }) => x.project_id)).not.toContain(otherProject.id);
+    const filtered = await t.request({ url: `/v1/tasks?project=${otherProject.id}`, key: projectKey });
+    expect(filtered.body.data).toEqual([]);
+  });
+
+  it("a non-member cannot mint a key limited to another workspace's project", async () => {
+    const before = await fingerprint();
+    const theirs = await t.request({ method: 'POST', url: '/v1/api-keys', key: stranger.key, body: { name: 'probe', project_id: ids.project } });
+    const missing = await t.request({ method: 'POST', url: '/v1/api-keys', key: stranger.key, body: { name: 'probe', project_id: randomId('project') } });
+    expect(theirs.status).toBeGreaterThanOrEqual(400);
+    expect(theirs.status).toBeLessThan(500);
+    expect(theirs.text).toBe(missing.text);
+    expect(await fingerprint()).toEqual(before);
+  });
+});
