@@ -3,13 +3,14 @@
 // every block's output must match the output the README shows; its configuration table must
 // name every environment variable src/config.ts reads; its quick start and development
 // commands must exist.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type ServerProcess } from './helpers/server-process.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
@@ -77,51 +78,6 @@ function run(command: string, args: string[], options: { env: NodeJS.ProcessEnv;
   });
 }
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-/** Starts `node --import tsx src/main.ts` as `npm start` does and waits for its "listening" log line. */
-function startServer(env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let pending = '';
-    const output = () => out;
-    const timer = setTimeout(() => reject(new Error(`the server did not report listening within ${timeoutMs} ms; output:\n${out}`)), timeoutMs);
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      pending += s;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (!line.startsWith('{')) continue;
-        try {
-          const entry = JSON.parse(line) as { msg?: string; url?: string };
-          if (entry.msg === 'Sprintlane is listening' && entry.url) {
-            clearTimeout(timer);
-            resolve({ child, url: entry.url, output });
-          }
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (code ${code}, signal ${signal}) before listening; output:\n${out}`));
-    });
-  });
-}
-
 describe('README', () => {
   it('has a quick start of exactly npm install, npm start and npm test', () => {
     const section = readme.split(/^## Quick start$/m)[1]?.split(/^## /m)[0] ?? '';
@@ -170,9 +126,8 @@ describe('README', () => {
 
 describe('README walk-through against a real server', () => {
   const token = `readme_${randomBytes(16).toString('hex')}`;
-  let dataDir = '';
   let workDir = '';
-  let server: Server | undefined;
+  let server: ServerProcess | undefined;
 
   beforeAll(async () => {
     if (!has('jq', ['--version'])) {
@@ -181,30 +136,18 @@ describe('README walk-through against a real server', () => {
     if (!has('curl', ['--version'])) {
       throw new Error('The README walk-through needs curl, which is not installed (on Debian/Ubuntu: apt-get install -y curl).');
     }
-    dataDir = mkdtempSync(path.join(tmpdir(), 'sprintlane-readme-data-'));
     workDir = mkdtempSync(path.join(tmpdir(), 'sprintlane-readme-work-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', SPRINTLANE_DATA_DIR: dataDir, SPRINTLANE_ADMIN_TOKEN: token, LOG_LEVEL: 'info' };
-    delete env.DATABASE_URL; // the walk-through runs on the embedded database
-    delete env.REDIS_URL;
-    // Generous: the embedded database starts in a few seconds, far slower on a loaded machine.
-    server = await startServer(env, 150_000);
+    // The walk-through runs on the embedded database (the helper drops DATABASE_URL and REDIS_URL).
+    server = await startServer({ env: { SPRINTLANE_ADMIN_TOKEN: token } });
   }, 180_000);
 
   afterAll(async () => {
-    const child = server?.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await server?.stop();
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   }, 30_000);
 
   it('prints the first-start notice without echoing the chosen key', () => {
-    const out = server!.output();
+    const out = server!.stdout() + server!.stderr();
     expect(out).toMatch(/Sprintlane: first start\. Created the owner admin@sprintlane\.local \(instance administrator\), the workspace "default"/);
     expect(out).toMatch(/an admin API key \(key_[A-Za-z0-9]+\) whose secret is the SPRINTLANE_ADMIN_TOKEN you gave/);
     expect(out).not.toContain(token);
