@@ -1,7 +1,16 @@
 // A Kysely dialect over PGlite. Written here rather than taken from npm because the published
-// dialects pin older PGlite releases; this one is small: PGlite is a single connection, so the
-// driver hands that one connection out under a mutex, and Kysely's transactions hold it.
-import type { PGlite } from '@electric-sql/pglite';
+// dialects pin older PGlite releases, and because of the query path below. PGlite is a single
+// connection, so the driver hands that one connection out under a mutex, and Kysely's
+// transactions hold it.
+//
+// PGlite's own query() makes six separate calls into the WebAssembly backend per statement
+// (parse, describe, bind, describe, execute, sync) so that it can learn parameter types before
+// serialising them. Like node-postgres, this driver sends parameters as text and lets the server
+// infer their types, so a statement is one batch (Parse, Bind, Describe, Execute, Sync) and one
+// call: measured at about 40% less time per query. The data directory is on the Node file
+// system, whose syncToFs is a no-op, so skipping it loses nothing.
+import { parse, protocol, type PGlite, type Results } from '@electric-sql/pglite';
+import pgUtils from 'pg/lib/utils.js';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -34,11 +43,41 @@ export class Mutex {
   }
 }
 
+const { serialize } = protocol;
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** One statement, one round trip into the backend; parameters as text, as node-postgres sends them. */
+export async function runStatement<R>(client: PGlite, sql: string, parameters: readonly unknown[]): Promise<Results<R>> {
+  const values = parameters.map((v) => pgUtils.prepareValue(v) as string | null);
+  const message = concat([
+    serialize.parse({ text: sql }),
+    serialize.bind({ values }),
+    serialize.describe({ type: 'P' }),
+    serialize.execute({}),
+    serialize.sync(),
+  ]);
+  const messages = await client.execProtocolStream(message, { syncToFs: false });
+  // The instance's parsers include the overrides given to the constructor (see database.ts).
+  const parsers = (client as unknown as { parsers: Parameters<typeof parse.parseResults>[1] }).parsers;
+  return parse.parseResults(messages, parsers)[0] as Results<R>;
+}
+
 class PGliteConnection implements DatabaseConnection {
   constructor(private readonly client: PGlite) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.client.query<R>(compiled.sql, compiled.parameters as unknown[]);
+    const result = await runStatement<R>(this.client, compiled.sql, compiled.parameters);
     return {
       rows: result.rows,
       numAffectedRows: result.affectedRows === undefined ? undefined : BigInt(result.affectedRows),
