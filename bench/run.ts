@@ -1,0 +1,436 @@
+// `npm run bench`: measures Sprintlane against a bare node:http floor and checks the budgets of
+// issue 2. Embedded database by default; DATABASE_URL=postgres://… runs it on a fresh database
+// created on that server (and dropped at the end).
+//
+// Environment: BENCH_DURATION (seconds per measured run, default 10), BENCH_WARMUP (seconds of
+// warm-up before each scenario, default 2), BENCH_REPEAT (measured runs per scenario, medians
+// reported, default 1), BENCH_COLD_STARTS (default 3), BENCH_TASKS (default 100000),
+// BENCH_PROJECTS (default 20), BENCH_ANALYZE (default 1: ANALYZE after seeding), BENCH_CPU_PROF
+// (1: run the measured server under --cpu-prof, profile written into bench/results/),
+// BENCH_STRICT (1: exit 3 when a budget is missed), BENCH_START_TIMEOUT (seconds a server start may
+// take before the run fails, default 300).
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CompiledQuery } from 'kysely';
+import pg from 'pg';
+import { openPglite } from '../src/db/database.ts';
+import { combine, median, runLoad, stopLoad, type LoadResult } from './load.ts';
+import { cpuSecondsOf, freePort, memoryOf, onCleanup, runCleanups, spawnNode, spawnWithPortLine, stopChild, tail, waitHealthy, type Spawned } from './proc.ts';
+import { seedTasks, seededTaskId } from './seed.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+
+function envInt(name: string, fallback: number, min = 0): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const DURATION = envInt('BENCH_DURATION', 10, 1);
+const WARMUP = envInt('BENCH_WARMUP', 2, 0);
+const REPEAT = Math.round(envInt('BENCH_REPEAT', 1, 1));
+const COLD_STARTS = Math.round(envInt('BENCH_COLD_STARTS', 3, 1));
+const TASKS = Math.round(envInt('BENCH_TASKS', 100_000, 1));
+const PROJECTS = Math.round(envInt('BENCH_PROJECTS', 20, 1));
+const ANALYZE = process.env.BENCH_ANALYZE !== '0';
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+const STRICT = process.env.BENCH_STRICT === '1';
+const START_TIMEOUT_MS = envInt('BENCH_START_TIMEOUT', 300, 1) * 1000;
+const CONNECTIONS = [1, 32];
+const DATABASE_URL = process.env.DATABASE_URL || undefined;
+const KIND: 'pglite' | 'postgres' = DATABASE_URL ? 'postgres' : 'pglite';
+
+const BUDGETS = {
+  pglite: { getRatio: 0.06, getP99Ms: 50 as number | null, listRatio: 0.04, createRps: 800 },
+  postgres: { getRatio: 0.12, getP99Ms: null as number | null, listRatio: 0.06, createRps: 1500 },
+}[KIND];
+const COLD_START_BUDGET_MS = 2000;
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signals: Ctrl-C (or a SIGTERM to the bench) still cleans up, then exits non-zero.
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: cleaning up`);
+    stopLoad();
+    void runCleanups().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Sprintlane server under test.
+
+interface ServerHandle {
+  spawned: Spawned;
+  port: number;
+  base: string;
+}
+
+const token = `bench_${randomBytes(24).toString('hex')}`;
+const auth = { authorization: `Bearer ${token}` };
+
+function serverEnv(o: { port: number; dataDir: string; databaseUrl: string | undefined }): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DATABASE_URL;
+  for (const key of Object.keys(env)) if (key.startsWith('SPRINTLANE_') || key.startsWith('BENCH_')) delete env[key];
+  Object.assign(env, {
+    PORT: String(o.port),
+    HOST: '127.0.0.1',
+    SPRINTLANE_DATA_DIR: o.dataDir,
+    SPRINTLANE_ADMIN_TOKEN: token,
+    LOG_LEVEL: 'warn',
+    SPRINTLANE_RATE_LIMIT: 'true',
+    SPRINTLANE_RATE_LIMIT_FREE_HOURLY: '1000000000',
+    SPRINTLANE_RATE_LIMIT_FREE_BURST: '1000000000',
+    NODE_ENV: 'production',
+  });
+  if (o.databaseUrl) env.DATABASE_URL = o.databaseUrl;
+  return env;
+}
+
+async function startServer(o: { dataDir: string; databaseUrl: string | undefined; logFile: string; cpuProfDir?: string }): Promise<ServerHandle & { coldStartMs: number }> {
+  const port = await freePort();
+  const args = ['--import', 'tsx'];
+  if (o.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
+  args.push('src/main.ts');
+  const spawned = spawnNode(args, { cwd: ROOT, env: serverEnv({ port, dataDir: o.dataDir, databaseUrl: o.databaseUrl }), logFile: o.logFile });
+  const coldStartMs = await waitHealthy(spawned, port, START_TIMEOUT_MS);
+  return { spawned, port, base: `http://127.0.0.1:${port}`, coldStartMs };
+}
+
+async function stopServer(s: ServerHandle): Promise<void> {
+  const result = await stopChild(s.spawned.child, 30_000);
+  if (result !== 0) throw new Error(`server did not exit cleanly on SIGTERM (${result}); log:\n${tail(s.spawned.logFile)}`);
+}
+
+async function api(s: ServerHandle, method: string, pathname: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${s.base}${pathname}`, {
+    method,
+    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${pathname} answered ${res.status}: ${text.slice(0, 500)}`);
+  return JSON.parse(text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results.
+
+interface Row {
+  scenario: string;
+  connections: number;
+  result: LoadResult;
+  ratio: number;
+}
+
+function fmt(n: number, digits = 1): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+function table(rows: Row[]): string {
+  const header = ['scenario', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'ratio to bare', 'errors', 'server CPU', 'loader CPU'];
+  const body = rows.map((r) => [
+    r.scenario,
+    String(r.connections),
+    fmt(r.result.rps, 0),
+    fmt(r.result.p50, 0),
+    fmt(r.result.p99, 0),
+    r.scenario === 'bare node:http' ? '1.000' : `${fmt(r.ratio, 3)} (${fmt(r.ratio * 100, 1)}%)`,
+    String(r.result.non2xx + r.result.errors),
+    `${fmt(r.result.serverCpu * 100, 0)}%`,
+    `${fmt(r.result.loaderCpu * 100, 0)}%`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+async function measure(name: string, connections: number, spec: Omit<Parameters<typeof runLoad>[0], 'connections' | 'durationSec'>): Promise<LoadResult> {
+  if (WARMUP > 0) await runLoad({ ...spec, connections, durationSec: WARMUP });
+  const runs: LoadResult[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    if (interrupted) throw new Error('interrupted');
+    const r = await runLoad({ ...spec, connections, durationSec: DURATION });
+    log(`${name} @${connections}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
+    runs.push(r);
+  }
+  return combine(runs);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'sprintlane-bench-'));
+  onCleanup('remove temp dir', () => rmSync(tmp, { recursive: true, force: true }));
+  const dataDir = path.join(tmp, 'data');
+  const logFile = path.join(tmp, 'server.log');
+  log(`${KIND}: ${os.cpus().length} CPUs, node ${process.version}, ${DURATION} s per run (+${WARMUP} s warm-up) x${REPEAT}, temp dir ${tmp}`);
+
+  // A fresh database on the PostgreSQL server named by DATABASE_URL (never that database itself).
+  let benchUrl: string | undefined;
+  let dbName: string | undefined;
+  if (DATABASE_URL) {
+    dbName = `sprintlane_bench_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(`create database ${dbName}`);
+    } finally {
+      await admin.end();
+    }
+    onCleanup(`drop database ${dbName}`, async () => {
+      const c = new pg.Client({ connectionString: DATABASE_URL });
+      await c.connect();
+      try {
+        await c.query(`drop database if exists ${dbName} with (force)`);
+        log(`dropped database ${dbName}`);
+      } finally {
+        await c.end();
+      }
+    });
+    const u = new URL(DATABASE_URL);
+    u.pathname = `/${dbName}`;
+    benchUrl = u.toString();
+    log(`created database ${dbName}`);
+  }
+
+  // 1. The floor.
+  // It stays up (idle) and is measured again at the end: the ratios use the median of both
+  // passes, so a change in the machine's load during the run moves floor and server alike.
+  const bare = await spawnWithPortLine(['--import', 'tsx', 'bench/bare-server.ts'], ROOT);
+  const barePasses = new Map<number, LoadResult[]>(CONNECTIONS.map((c) => [c, []]));
+  const measureBare = async (pass: string) => {
+    for (const c of CONNECTIONS) barePasses.get(c)!.push(await measure(`bare (${pass})`, c, { url: `http://127.0.0.1:${bare.port}/`, serverPid: bare.pid }));
+  };
+  await measureBare('before');
+  const loadBefore = os.loadavg();
+
+  // 2. First start: bootstrap, workspace and projects through the API.
+  const first = await startServer({ dataDir, databaseUrl: benchUrl, logFile });
+  let server: ServerHandle = first;
+  const firstStartMs = first.coldStartMs;
+  log(`first start (empty database, migrations + bootstrap): healthy after ${firstStartMs.toFixed(0)} ms`);
+  const self = await api(server, 'GET', '/v1/api-keys/self');
+  const userId: string = self.data.user_id ?? self.data.user?.id;
+  const ws = await api(server, 'POST', '/v1/workspaces', { name: 'Bench workspace', slug: `bench-${randomBytes(3).toString('hex')}` });
+  const workspaceId: string = ws.data.id;
+  const projectIds: string[] = [];
+  for (let i = 1; i <= PROJECTS; i++) {
+    const p = await api(server, 'POST', `/v1/workspaces/${workspaceId}/projects`, { name: `Bench project ${String(i).padStart(2, '0')}`, slug: `bench-${i}` });
+    projectIds.push(p.data.id);
+  }
+  if (!userId) throw new Error(`could not read the user id from /v1/api-keys/self: ${JSON.stringify(self)}`);
+
+  // 3. Seed tasks with SQL.
+  const seedStart = performance.now();
+  const seedOptions = { workspaceId, userId, projectIds, count: TASKS, analyze: ANALYZE };
+  if (KIND === 'pglite') {
+    await stopServer(server); // the data dir is locked by the server
+    const database = await openPglite({ dataDir: path.join(dataDir, 'pgdata') });
+    try {
+      await seedTasks((text, params) => database.db.executeQuery(CompiledQuery.raw(text, params)), seedOptions);
+    } finally {
+      await database.close();
+    }
+  } else {
+    const client = new pg.Client({ connectionString: benchUrl });
+    await client.connect();
+    try {
+      await seedTasks((text, params) => client.query(text, params), seedOptions);
+    } finally {
+      await client.end();
+    }
+    await stopServer(server);
+  }
+  const seedMs = performance.now() - seedStart;
+  log(`seeded ${TASKS} tasks in ${PROJECTS} projects in ${(seedMs / 1000).toFixed(1)} s${ANALYZE ? ' (with analyze)' : ''}`);
+
+  // 4. Cold starts on the existing data; the last one is the server that gets measured.
+  const coldStarts: number[] = [];
+  for (let i = 0; i < COLD_STARTS; i++) {
+    const last = i === COLD_STARTS - 1;
+    const s = await startServer({ dataDir, databaseUrl: benchUrl, logFile, cpuProfDir: last && CPU_PROF ? RESULTS_DIR : undefined });
+    coldStarts.push(s.coldStartMs);
+    log(`cold start ${i + 1}/${COLD_STARTS}: healthy after ${s.coldStartMs.toFixed(0)} ms`);
+    if (last) server = s;
+    else await stopServer(s);
+  }
+  const coldStartMs = median(coldStarts);
+  const cpuAtStart = cpuSecondsOf(server.spawned.pid);
+
+  // Sanity: the seeded data answers as expected before anything is timed.
+  const one = await api(server, 'GET', `/v1/tasks/${seededTaskId(TASKS - 1)}`);
+  if (one.data.id !== seededTaskId(TASKS - 1)) throw new Error('seeded task lookup returned another task');
+  const listPath = (pid: string) => `/v1/projects/${pid}/tasks?status=todo&priority=high&per_page=25`;
+  const sample = await api(server, 'GET', listPath(projectIds[0]!));
+  if (!(sample.meta.total > 0) || sample.data.length !== Math.min(25, sample.meta.total)) throw new Error(`filtered list returned ${sample.data.length} of ${sample.meta.total}`);
+  log(`filtered list: ${sample.meta.total} matching tasks in the first project`);
+
+  // 5. The scenarios.
+  const ids = Array.from({ length: TASKS }, (_, i) => seededTaskId(i));
+  let listTurn = 0;
+  let createTurn = 0;
+  const scenarios: Array<{ name: string; key: string; spec: Omit<Parameters<typeof runLoad>[0], 'connections' | 'durationSec'> }> = [
+    {
+      name: 'GET /v1/tasks/:id',
+      key: 'get_task',
+      spec: {
+        url: server.base,
+        headers: auth,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/tasks/${ids[Math.floor(Math.random() * ids.length)]}` }) }],
+      },
+    },
+    {
+      name: 'GET filtered list (25)',
+      key: 'list_tasks',
+      spec: {
+        url: server.base,
+        headers: auth,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: listPath(projectIds[listTurn++ % projectIds.length]!) }) }],
+      },
+    },
+    {
+      name: 'POST create task',
+      key: 'create_task',
+      spec: {
+        url: server.base,
+        headers: { ...auth, 'content-type': 'application/json' },
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (req) => {
+              const n = createTurn++;
+              return {
+                ...req,
+                path: `/v1/projects/${projectIds[n % projectIds.length]}/tasks`,
+                body: JSON.stringify({ title: `Bench-created task ${n}`, priority: 'high', labels: ['bench'], estimated_minutes: 30 }),
+              };
+            },
+          },
+        ],
+      },
+    },
+  ];
+
+  const rows: Row[] = [];
+  for (const c of CONNECTIONS) rows.push({ scenario: 'bare node:http', connections: c, result: barePasses.get(c)![0]!, ratio: 1 });
+  const results: Record<string, Record<number, LoadResult>> = {};
+  for (const sc of scenarios) {
+    results[sc.key] = {};
+    for (const c of CONNECTIONS) {
+      const r = await measure(sc.name, c, { ...sc.spec, serverPid: server.spawned.pid });
+      results[sc.key]![c] = r;
+      rows.push({ scenario: sc.name, connections: c, result: r, ratio: NaN });
+    }
+  }
+
+  // 6. Peak memory of the measured server, read before it stops.
+  const serverMem = memoryOf(server.spawned.pid);
+  const serverCpuTotal = cpuSecondsOf(server.spawned.pid) - cpuAtStart;
+  await stopServer(server);
+  await measureBare('after');
+  const loadAfter = os.loadavg();
+  const bareMem = memoryOf(bare.pid);
+  await stopChild(bare.child);
+  const bareResults = new Map<number, LoadResult>(CONNECTIONS.map((c) => [c, combine(barePasses.get(c)!)]));
+  for (const row of rows) {
+    if (row.scenario === 'bare node:http') row.result = bareResults.get(row.connections)!;
+    else row.ratio = row.result.rps / bareResults.get(row.connections)!.rps;
+  }
+
+  // 7. Report.
+  const at32 = (key: string) => results[key]![32]!;
+  const ratio32 = (key: string) => at32(key).rps / bareResults.get(32)!.rps;
+  const verdicts = [
+    {
+      budget: `GET /v1/tasks/:id @32 >= ${BUDGETS.getRatio * 100}% of bare${BUDGETS.getP99Ms ? ` and p99 < ${BUDGETS.getP99Ms} ms` : ''}`,
+      measured: `${fmt(ratio32('get_task') * 100, 2)}%, p99 ${fmt(at32('get_task').p99, 2)} ms`,
+      pass: ratio32('get_task') >= BUDGETS.getRatio && (BUDGETS.getP99Ms === null || at32('get_task').p99 < BUDGETS.getP99Ms),
+    },
+    { budget: `filtered list @32 >= ${BUDGETS.listRatio * 100}% of bare`, measured: `${fmt(ratio32('list_tasks') * 100, 2)}%`, pass: ratio32('list_tasks') >= BUDGETS.listRatio },
+    { budget: `task creation @32 >= ${BUDGETS.createRps} req/s`, measured: `${fmt(at32('create_task').rps, 0)} req/s`, pass: at32('create_task').rps >= BUDGETS.createRps },
+    { budget: `cold start to healthy < ${COLD_START_BUDGET_MS} ms (median of ${coldStarts.length})`, measured: `${fmt(coldStartMs, 0)} ms`, pass: coldStartMs < COLD_START_BUDGET_MS },
+  ];
+  const errorCount = rows.reduce((s, r) => s + r.result.non2xx + r.result.errors, 0);
+
+  const out: string[] = [];
+  out.push('');
+  out.push(`Sprintlane benchmark: ${KIND === 'pglite' ? 'embedded database (PGlite)' : 'PostgreSQL'}, ${TASKS} tasks in ${PROJECTS} projects, ${os.cpus().length} CPUs, node ${process.version}`);
+  out.push(`${DURATION} s per run after ${WARMUP} s warm-up${REPEAT > 1 ? `, median of ${REPEAT} runs` : ''}; ratios against the bare node:http server at the same connection count`);
+  out.push(`(bare = median of a pass before and after the server runs: ${CONNECTIONS.map((c) => `@${c} ${barePasses.get(c)!.map((r) => fmt(r.rps, 0)).join(' / ')} req/s`).join(', ')}; latency resolution 1 ms)`);
+  out.push(`load average (1 min) ${fmt(loadBefore[0]!, 1)} after the first bare pass, ${fmt(loadAfter[0]!, 1)} at the end`);
+  out.push('');
+  out.push(table(rows));
+  out.push('');
+  out.push(`cold start to healthy (existing data): ${coldStarts.map((x) => fmt(x, 0)).join(', ')} ms -> median ${fmt(coldStartMs, 0)} ms`);
+  out.push(`server peak RSS (VmHWM): ${fmt(serverMem?.peakRssMb ?? NaN, 1)} MiB (current ${fmt(serverMem?.rssMb ?? NaN, 1)} MiB); bare server peak RSS ${fmt(bareMem?.peakRssMb ?? NaN, 1)} MiB`);
+  out.push(`seeding: ${fmt(seedMs / 1000, 1)} s; server CPU during the measured phase: ${fmt(serverCpuTotal, 1)} s`);
+  out.push('');
+  out.push('Budgets (issue 2):');
+  for (const v of verdicts) out.push(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.budget}: ${v.measured}`);
+  if (errorCount > 0) {
+    out.push('');
+    out.push(`ERROR: ${errorCount} non-2xx responses or connection errors:`);
+    for (const r of rows) {
+      const bad = r.result.non2xx + r.result.errors;
+      if (bad) out.push(`  ${r.scenario} @${r.connections}: status codes ${JSON.stringify(r.result.statusCodes)}, connection errors ${r.result.errors} (of which timeouts ${r.result.timeouts})`);
+    }
+  }
+  process.stdout.write(out.join('\n') + '\n');
+
+  const json = {
+    kind: KIND,
+    timestamp: startedAt.toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, totalMemMb: Math.round(os.totalmem() / 2 ** 20), loadavg: os.loadavg(), platform: `${os.platform()} ${os.release()}` },
+    node: process.version,
+    settings: { durationSec: DURATION, warmupSec: WARMUP, repeat: REPEAT, tasks: TASKS, projects: PROJECTS, analyze: ANALYZE, connections: CONNECTIONS, cpuProf: CPU_PROF },
+    bare: { ...Object.fromEntries(CONNECTIONS.map((c) => [c, { ...bareResults.get(c), passes: barePasses.get(c) }])), peakRssMb: bareMem?.peakRssMb },
+    loadavg: { afterFirstBarePass: loadBefore, atEnd: loadAfter },
+    scenarios: Object.fromEntries(
+      Object.entries(results).map(([key, byConn]) => [
+        key,
+        Object.fromEntries(Object.entries(byConn).map(([c, r]) => [c, { ...r, ratioToBare: r.rps / bareResults.get(Number(c))!.rps }])),
+      ]),
+    ),
+    coldStartMs: { median: coldStartMs, runs: coldStarts, firstStartEmptyDatabase: firstStartMs },
+    server: { peakRssMb: serverMem?.peakRssMb, rssMbAtEnd: serverMem?.rssMb, cpuSecondsMeasuredPhase: serverCpuTotal },
+    seedMs,
+    budgets: verdicts,
+    errors: errorCount,
+  };
+  const file = path.join(RESULTS_DIR, `bench-${KIND}-${stamp}.json`);
+  writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
+  log(`wrote ${path.relative(ROOT, file)}`);
+
+  if (errorCount > 0) return 1;
+  if (STRICT && verdicts.some((v) => !v.pass)) return 3;
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  process.stderr.write(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  code = 1;
+} finally {
+  await runCleanups();
+}
+process.exit(interrupted ? 130 : code);

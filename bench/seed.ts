@@ -1,0 +1,65 @@
+// Bulk seeding of tasks with one `insert … select … from generate_series(…)`, the same SQL on the
+// embedded database and on PostgreSQL. Ids are deterministic so the load generator can compute
+// them without reading them back: 'task_' + the first 16 hex digits of md5('sprintlane-bench-<n>')
+// (hex digits are a subset of the server's base62 alphabet, and the length matches its ids).
+import { createHash } from 'node:crypto';
+
+export const ID_SEED = 'sprintlane-bench-';
+
+export function seededTaskId(n: number): string {
+  return `task_${createHash('md5').update(`${ID_SEED}${n}`).digest('hex').slice(0, 16)}`;
+}
+
+/** Executes one statement with $n parameters. */
+export type Exec = (text: string, params: unknown[]) => Promise<unknown>;
+
+// $1 workspace id, $2 user id (creator, assignee of some), $3 project ids (text[]), $4 task count.
+// Task g goes to project (g % P) + 1 with number g / P + 1, so each project gets 1..N/P in order
+// and created_at grows with the number over the past year. Status, priority, labels and the
+// optional fields are drawn per row with realistic skews.
+const INSERT_TASKS = `
+with p as (
+  select id, ord::int as ord, count(*) over () as n from unnest($3::text[]) with ordinality as t(id, ord)
+), r as (
+  select g, random() as r1, random() as r2, random() as r3, random() as r4, random() as r5, random() as r6,
+         (random() * 8)::int % 8 as l1, 1 + (random() * 6)::int as step, random() as jitter
+  from generate_series(0, $4::int - 1) as g
+  offset 0
+), rows as (
+  select r.*, p.id as project_id, (r.g / p.n + 1)::int as number,
+         now() - ((($4::int / p.n) - (r.g / p.n)) * interval '105 minutes') - r.jitter * interval '100 minutes' as created
+  from r join p on p.ord = (r.g % p.n) + 1
+)
+insert into tasks (id, uuid, workspace_id, project_id, number, title, description, status, priority, labels,
+                   assignee_id, due_date, estimated_minutes, created_by, version, created_at, updated_at)
+select
+  'task_' || substr(md5('${ID_SEED}' || g), 1, 16),
+  gen_random_uuid(),
+  $1, project_id, number,
+  (array['Fix','Add','Refactor','Document','Investigate','Polish','Remove','Speed up'])[1 + (g % 8)] || ' ' ||
+  (array['login flow','task board','sprint report','webhook retries','CSV export','search','time entries','settings page','API pagination','notifications'])[1 + ((g / 8) % 10)] ||
+  ' (#' || number || ')',
+  case when r4 < 0.4 then '' else repeat('Steps to reproduce, expected and actual behaviour. ', 1 + (r4 * 10)::int) end,
+  case when r1 < 0.20 then 'backlog' when r1 < 0.40 then 'todo' when r1 < 0.55 then 'in_progress' when r1 < 0.65 then 'review' else 'done' end,
+  case when r2 < 0.25 then 'low' when r2 < 0.65 then 'medium' when r2 < 0.90 then 'high' else 'urgent' end,
+  case when r3 < 0.30 then '{}'::text[]
+       when r3 < 0.75 then array[(array['bug','feature','frontend','backend','docs','ux','infra','security'])[1 + l1]]
+       else array[(array['bug','feature','frontend','backend','docs','ux','infra','security'])[1 + l1],
+                  (array['bug','feature','frontend','backend','docs','ux','infra','security'])[1 + (l1 + step) % 8]] end,
+  case when r5 < 0.6 then $2 else null end,
+  case when r6 < 0.3 then (created + (1 + (r6 * 100)::int) * interval '1 day')::date else null end,
+  case when r5 < 0.5 then 15 * (1 + (r5 * 40)::int) else null end,
+  $2,
+  1 + (r6 * 3)::int,
+  created,
+  created + r4 * interval '10 days'
+from rows
+`;
+
+export async function seedTasks(exec: Exec, o: { workspaceId: string; userId: string; projectIds: string[]; count: number; analyze: boolean }): Promise<void> {
+  if (o.count % o.projectIds.length !== 0) throw new Error('task count must divide evenly among projects');
+  await exec(INSERT_TASKS, [o.workspaceId, o.userId, o.projectIds, o.count]);
+  await exec('update projects set last_task_number = $2::int where id = any($1::text[])', [o.projectIds, o.count / o.projectIds.length]);
+  // The embedded database has no autovacuum; statistics make the plans those of a settled database.
+  if (o.analyze) await exec('analyze', []);
+}
