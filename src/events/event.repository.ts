@@ -1,4 +1,6 @@
+import type { Insertable } from 'kysely';
 import type { Db } from '../db/database.ts';
+import type { EventsTable } from '../db/schema.ts';
 import type { Ids } from '../lib/ids.ts';
 import type { Actor } from '../http/principal.ts';
 
@@ -12,23 +14,25 @@ export interface NewEvent {
   changes?: Record<string, { from: unknown; to: unknown }> | null;
 }
 
+/** The outbox row for an event, for repositories that write it in the same statement as the change. */
+export function eventRow(ids: Ids, actor: Actor, event: NewEvent): Insertable<EventsTable> {
+  return {
+    id: ids.next('evt'),
+    workspace_id: event.workspaceId,
+    project_id: event.projectId ?? null,
+    type: event.type,
+    resource_type: event.resourceType,
+    resource_id: event.resourceId,
+    actor_user_id: actor.userId,
+    actor_key_id: actor.keyId,
+    data: JSON.stringify(event.data),
+    changes: event.changes ? JSON.stringify(event.changes) : null,
+  };
+}
+
 /** Writes an outbox row. Always called with the transaction of the change it describes. */
 export async function recordEvent(tx: Db, ids: Ids, actor: Actor, event: NewEvent): Promise<void> {
-  await tx
-    .insertInto('events')
-    .values({
-      id: ids.next('evt'),
-      workspace_id: event.workspaceId,
-      project_id: event.projectId ?? null,
-      type: event.type,
-      resource_type: event.resourceType,
-      resource_id: event.resourceId,
-      actor_user_id: actor.userId,
-      actor_key_id: actor.keyId,
-      data: JSON.stringify(event.data),
-      changes: event.changes ? JSON.stringify(event.changes) : null,
-    })
-    .execute();
+  await tx.insertInto('events').values(eventRow(ids, actor, event)).execute();
 }
 
 /** Field-by-field differences between two presented versions of a resource. */

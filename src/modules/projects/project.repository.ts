@@ -58,16 +58,20 @@ export function projectRepository(db: Db) {
       await db.deleteFrom('projects').where('id', '=', id).where('workspace_id', '=', workspaceId).execute();
     },
 
-    /** Reserves the next task number; the row lock serialises concurrent creates in one project. */
-    async nextTaskNumber(workspaceId: string, id: string): Promise<number> {
-      const row = await db
+    /**
+     * Loads a project of the given workspaces and reserves its next task number in one statement
+     * (`last_task_number` is the reserved one). The row lock it takes serialises concurrent creates
+     * in one project until the transaction ends, so numbers are sequential and never reused.
+     */
+    reserveTaskNumber(workspaceIds: string[], id: string): Promise<Project | undefined> {
+      if (workspaceIds.length === 0 || !looksLikeId('proj', id)) return Promise.resolve(undefined);
+      return db
         .updateTable('projects')
         .set({ last_task_number: sql`last_task_number + 1` })
         .where('id', '=', id)
-        .where('workspace_id', '=', workspaceId)
-        .returning('last_task_number')
-        .executeTakeFirstOrThrow();
-      return row.last_task_number;
+        .where('workspace_id', 'in', workspaceIds)
+        .returningAll()
+        .executeTakeFirst();
     },
   };
 }

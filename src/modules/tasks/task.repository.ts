@@ -1,7 +1,7 @@
-import { sql, type SelectQueryBuilder } from 'kysely';
+import { sql, type Insertable, type SelectQueryBuilder } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import { looksLikeId } from '../../lib/ids.ts';
-import type { DB, Priority, Task } from '../../db/schema.ts';
+import type { DB, EventsTable, Priority, Task } from '../../db/schema.ts';
 import type { SortSpec } from '../../lib/listing.ts';
 
 export type TaskSortColumn = 'created_at' | 'updated_at' | 'number' | 'title' | 'priority' | 'status' | 'due_date';
@@ -70,8 +70,13 @@ export function taskRepository(db: Db) {
       return db.selectFrom('tasks').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId).forUpdate().executeTakeFirst();
     },
 
-    insert(row: Omit<Task, 'version'>): Promise<Task> {
-      return db.insertInto('tasks').values(row).returningAll().executeTakeFirstOrThrow();
+    /** Inserts the task and its outbox event in one statement. */
+    async insertWithEvent(row: Task, event: Insertable<EventsTable>): Promise<void> {
+      await db
+        .with('outbox', (qc) => qc.insertInto('events').values(event))
+        .insertInto('tasks')
+        .values(row)
+        .execute();
     },
 
     update(

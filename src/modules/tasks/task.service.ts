@@ -1,6 +1,6 @@
 import type { Db } from '../../db/database.ts';
 import type { Priority, Project, Task } from '../../db/schema.ts';
-import { diff, recordEvent } from '../../events/event.repository.ts';
+import { diff, eventRow, recordEvent } from '../../events/event.repository.ts';
 import { checkIfMatch } from '../../http/etag.ts';
 import { errors } from '../../http/errors.ts';
 import { actorOf, projectVisible, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
@@ -130,19 +130,24 @@ export class TaskService {
     }
   }
 
+  /**
+   * Four round trips: begin, reserve the number (which also loads and locks the project), insert
+   * the task with its event, commit. Any refusal after the reservation rolls it back.
+   */
   async create(tx: Db, p: Principal, projectId: string, input: CreateTaskInput) {
-    const project = await this.deps.projects.load(tx, p, projectId, 'task:write');
+    const project = await projectRepository(tx).reserveTaskNumber(visibleWorkspaceIds(p), projectId);
+    if (!project || !projectVisible(p, project.workspace_id, project.id)) throw errors.notFound('Project');
+    authorize(p, project.workspace_id, 'task:write', 'Project', project.id);
     const status = input.status ?? project.statuses[0]!;
     this.checkStatus(project, status);
     await this.checkAssignee(tx, project.workspace_id, input.assignee_id);
-    const number = await projectRepository(tx).nextTaskNumber(project.workspace_id, project.id);
     const now = this.deps.clock.now();
-    const task = await taskRepository(tx).insert({
+    const task: Task = {
       id: this.deps.ids.next('task'),
       uuid: this.deps.ids.uuid(),
       workspace_id: project.workspace_id,
       project_id: project.id,
-      number,
+      number: project.last_task_number,
       title: input.title,
       description: input.description ?? '',
       status,
@@ -152,11 +157,13 @@ export class TaskService {
       due_date: input.due_date ?? null,
       estimated_minutes: input.estimated_minutes ?? null,
       created_by: p.userId,
+      version: 1,
       created_at: now,
       updated_at: now,
-    });
+    };
     const data = presentTask(task);
-    await recordEvent(tx, this.deps.ids, actorOf(p), { workspaceId: task.workspace_id, projectId: task.project_id, type: 'task.created', resourceType: 'task', resourceId: task.id, data });
+    const event = eventRow(this.deps.ids, actorOf(p), { workspaceId: task.workspace_id, projectId: task.project_id, type: 'task.created', resourceType: 'task', resourceId: task.id, data });
+    await taskRepository(tx).insertWithEvent(task, event);
     return data;
   }
 
