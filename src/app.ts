@@ -24,6 +24,16 @@ import { workspaceRoutes } from './modules/workspaces/workspace.routes.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * Request ids need to be unique, not secret: a random per-process prefix and a counter are
+ * unique across instances and restarts, and cost nothing per request (random bytes did).
+ */
+function requestIds(): () => string {
+  const prefix = `req_${base62(10)}`;
+  let n = 0;
+  return () => `${prefix}${(n++).toString(36)}`;
+}
+
 /** Builds the HTTP application from its dependencies. It never listens; main.ts does. */
 export interface BuildOptions {
   /** Called before any route is registered (tests attach response checks here). */
@@ -32,6 +42,7 @@ export interface BuildOptions {
 
 export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<App> {
   const { config } = deps;
+  const nextRequestId = requestIds();
   const serverOptions: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
     loggerInstance: deps.logger,
     // Per-request log lines only at debug level: at full load they would cost more than the request.
@@ -40,7 +51,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${base62(20)}`;
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : nextRequestId();
     },
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
     routerOptions: { querystringParser: (s: string) => parseQueryString(s), ignoreTrailingSlash: true, maxParamLength: 200 },
