@@ -9,6 +9,7 @@
 // (1: run the measured server under --cpu-prof, profile written into bench/results/),
 // BENCH_STRICT (1: exit 3 when a budget is missed), BENCH_START_TIMEOUT (seconds a server start may
 // take before the run fails, default 300).
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -103,9 +104,10 @@ function serverEnv(o: { port: number; dataDir: string; databaseUrl: string | und
 
 async function startServer(o: { dataDir: string; databaseUrl: string | undefined; logFile: string; cpuProfDir?: string }): Promise<ServerHandle & { coldStartMs: number }> {
   const port = await freePort();
-  const args = ['--import', 'tsx'];
+  // What `npm start` runs (its prestart step builds dist/ once, in main() below).
+  const args: string[] = [];
   if (o.cpuProfDir) args.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
-  args.push('src/main.ts');
+  args.push('dist/main.js');
   const spawned = spawnNode(args, { cwd: ROOT, env: serverEnv({ port, dataDir: o.dataDir, databaseUrl: o.databaseUrl }), logFile: o.logFile });
   const coldStartMs = await waitHealthy(spawned, port, START_TIMEOUT_MS);
   return { spawned, port, base: `http://127.0.0.1:${port}`, coldStartMs };
@@ -174,6 +176,7 @@ async function measure(name: string, connections: number, spec: Omit<Parameters<
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   mkdirSync(RESULTS_DIR, { recursive: true });

@@ -14,6 +14,15 @@ function fail(message: string, code: number): never {
 }
 
 async function main(): Promise<void> {
+  // performance.now() counts from the start of the process: this is the time modules took to load.
+  const started = performance.now();
+  const phases: Record<string, number> = { modules_ms: Math.round(started) };
+  let mark = started;
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = Math.round(now - mark);
+    mark = now;
+  };
   let config: Config;
   try {
     config = loadConfig();
@@ -34,11 +43,14 @@ async function main(): Promise<void> {
   const database = config.databaseUrl
     ? await openPostgres(config.databaseUrl, config.statementTimeoutMs)
     : await openPglite({ dataDir: path.join(config.dataDir, 'pgdata') });
+  phase('database_ms');
   const applied = await migrate(database);
+  phase('migrations_ms');
   if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
 
   const deps = createDeps(config, database, { logger });
   const boot = await bootstrap(deps);
+  phase('bootstrap_ms');
   if (boot) {
     const lines = [
       '',
@@ -51,6 +63,7 @@ async function main(): Promise<void> {
   }
 
   const app = await buildApp(deps);
+  phase('app_ms');
   const maintenance = startMaintenance(deps);
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -77,7 +90,16 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ url: `${config.tlsCert ? 'https' : 'http'}://${config.host}:${port}`, database: database.kind }, 'Sprintlane is listening');
+  phase('listen_ms');
+  logger.info(
+    {
+      url: `${config.tlsCert ? 'https' : 'http'}://${config.host}:${port}`,
+      database: database.kind,
+      startup_ms: Math.round(performance.now()),
+      ...phases,
+    },
+    'Sprintlane is listening',
+  );
 }
 
 main().catch((err: unknown) => {

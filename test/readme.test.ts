@@ -108,7 +108,11 @@ describe('README', () => {
     const used = [...readme.matchAll(/\bnpm run ([a-z][\w:-]*)/g)].map((m) => m[1]!);
     expect(used).toEqual(expect.arrayContaining(['check', 'openapi', 'bench']));
     expect(used.filter((s) => !(s in scripts))).toEqual([]);
-    expect(scripts.start).toBe('node --import tsx src/main.ts');
+    // `npm start` runs the bundle of src/main.ts, the entry point the walk-through's server runs.
+    expect(scripts.prestart).toContain('npm run build');
+    expect(scripts.build).toBe('node scripts/build.mjs');
+    expect(readFileSync(path.join(root, 'scripts', 'build.mjs'), 'utf8')).toContain("entryPoints: ['src/main.ts']");
+    expect(scripts.start).toContain('dist/main.js');
   });
 
   it('marks the walk-through blocks, each with the output it shows', () => {
