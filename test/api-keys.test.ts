@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectError } from './assertions.ts';
 import { createTestApp, type Response, type TestApp } from './app.ts';
 import { makeKey, makeProject, makeTask, makeUser, makeWorkspace, makeWorld, unique } from './factories.ts';
 
@@ -13,14 +14,6 @@ afterAll(async () => {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const SLACK_MS = 5 * 60 * 1000;
-
-function expectError(res: Response, status: number, code?: string, param?: string): void {
-  expect(res.status, res.text).toBe(status);
-  expect(typeof res.body?.error?.code).toBe('string');
-  expect(typeof res.body?.error?.message).toBe('string');
-  if (code !== undefined) expect(res.body.error.code).toBe(code);
-  if (param !== undefined) expect(res.body.error.param).toBe(param);
-}
 
 function expectNear(iso: string, expectedMs: number): void {
   expect(iso).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);

@@ -2,24 +2,12 @@
 // credential, read-only keys, revocation, log redaction and the per-address failure limit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeySecret } from '../src/lib/crypto.ts';
+import { movableClock } from './clock.ts';
 import { createTestApp, type TestApp } from './app.ts';
 import { makeKey, makeTask, makeWorld, unique } from './factories.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** A clock tests can move forward (key expiry is decided by the injected clock). */
-function movableClock() {
-  let offset = 0;
-  return {
-    now: () => new Date(Date.now() + offset),
-    advance(ms: number) {
-      offset += ms;
-    },
-    reset() {
-      offset = 0;
-    },
-  };
-}
 
 const clock = movableClock();
 let t: TestApp;

@@ -2,23 +2,12 @@
 // another body is a 422; keys are scoped to the credential and the route; secrets are never replayed.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { movableClock } from './clock.ts';
 import { createTestApp, type TestApp } from './app.ts';
 import { makeKey, makeProject, makeTask, makeUser, makeWorld, type Actor } from './factories.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
 
-function movableClock() {
-  let offset = 0;
-  return {
-    now: () => new Date(Date.now() + offset),
-    advance(ms: number) {
-      offset += ms;
-    },
-    reset() {
-      offset = 0;
-    },
-  };
-}
 
 const clock = movableClock();
 let t: TestApp;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type Response, type TestApp } from './app.ts';
+import { expectError } from './assertions.ts';
+import { createTestApp, type TestApp } from './app.ts';
 import { addMember, makeProject, makeTask, makeUser, makeWorkspace, makeWorld, unique } from './factories.ts';
 
 let t: TestApp;
@@ -10,14 +11,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-function expectError(res: Response, status: number, code?: string, param?: string): void {
-  expect(res.status, res.text).toBe(status);
-  expect(typeof res.body?.error?.code).toBe('string');
-  expect(typeof res.body?.error?.message).toBe('string');
-  if (code !== undefined) expect(res.body.error.code).toBe(code);
-  if (param !== undefined) expect(res.body.error.param).toBe(param);
-}
 
 /** An owner with a workspace and a project, plus an admin, a member and a viewer. */
 async function team() {
