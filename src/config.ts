@@ -29,6 +29,8 @@ export interface Config {
   bodyLimit: number;
   /** Statement timeout on PostgreSQL, milliseconds. */
   statementTimeoutMs: number;
+  /** Connections in the PostgreSQL pool of this instance. */
+  dbPoolSize: number;
   version: string;
 }
 
@@ -104,6 +106,7 @@ export function loadConfig(env: Env = process.env): Config {
     authCacheMs: int(env, 'SPRINTLANE_AUTH_CACHE_MS', databaseUrl ? 1000 : 60_000),
     bodyLimit: 1024 * 1024,
     statementTimeoutMs: int(env, 'SPRINTLANE_STATEMENT_TIMEOUT_MS', 5000, 1),
+    dbPoolSize: int(env, 'SPRINTLANE_DB_POOL_SIZE', 10, 1, 1000),
     version: VERSION,
   };
 }
