@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import { expect } from 'vitest';
+import type { Db } from '../src/db/database.ts';
 import type { Response } from './app.ts';
 
 /** The response is an error envelope with this status (and code and param, when given). */
@@ -8,4 +10,21 @@ export function expectError(res: Response, status: number, code?: string, param?
   expect(typeof res.body?.error?.message).toBe('string');
   if (code !== undefined) expect(res.body.error.code).toBe(code);
   if (param !== undefined) expect(res.body.error.param).toBe(param);
+}
+
+/**
+ * Every row a write could touch, as one comparable value: equal before and after a refused
+ * request proves it changed nothing (api_keys.last_used_at is bookkeeping, left out).
+ */
+export async function fingerprint(db: Db): Promise<Record<string, unknown>> {
+  const { rows } = await sql<Record<string, string | null>>`select
+    (select string_agg(concat_ws(',', id, email, username, name, is_instance_admin), '|' order by id) from users) as users,
+    (select string_agg(concat_ws(',', id, slug, name, plan, time_zone, version, updated_at), '|' order by id) from workspaces) as workspaces,
+    (select string_agg(concat_ws(',', id, workspace_id, user_id, role, version), '|' order by id) from memberships) as memberships,
+    (select string_agg(concat_ws(',', id, workspace_id, name, slug, description, statuses::text, last_task_number, version), '|' order by id) from projects) as projects,
+    (select string_agg(concat_ws(',', id, project_id, title, description, status, priority, labels::text, assignee_id, due_date, estimated_minutes, version), '|' order by id) from tasks) as tasks,
+    (select string_agg(concat_ws(',', id, user_id, name, scopes::text, project_id, expires_at, revoked_at), '|' order by id) from api_keys) as api_keys,
+    (select count(*)::text from events) as events,
+    (select count(*)::text from idempotency_keys) as idempotency_keys`.execute(db);
+  return rows[0]!;
 }

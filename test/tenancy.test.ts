@@ -1,8 +1,8 @@
 // Tenancy: another workspace's resources answer exactly like resources that do not exist. The
 // sweep is driven by the OpenAPI document, so a new id-taking route is covered (or fails loudly).
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base62 } from '../src/lib/ids.ts';
+import { fingerprint } from './assertions.ts';
 import { createTestApp, type Response, type TestApp } from './app.ts';
 import { addMember, makeTask, makeUser, makeWorld, unique, type Actor } from './factories.ts';
 
@@ -104,19 +104,6 @@ const ids = {} as Record<Kind, string>;
 let otherProject: { id: string };
 let otherTask: { id: string };
 
-/** Everything a leaked write could touch, as one comparable value. */
-async function fingerprint(): Promise<Record<string, unknown>> {
-  const { rows } = await sql<Record<string, string | null>>`select
-    (select string_agg(concat_ws(',', id, email, username, name, is_instance_admin), '|' order by id) from users) as users,
-    (select string_agg(concat_ws(',', id, slug, name, plan, time_zone, version, updated_at), '|' order by id) from workspaces) as workspaces,
-    (select string_agg(concat_ws(',', id, workspace_id, user_id, role, version), '|' order by id) from memberships) as memberships,
-    (select string_agg(concat_ws(',', id, workspace_id, name, slug, description, statuses::text, last_task_number, version), '|' order by id) from projects) as projects,
-    (select string_agg(concat_ws(',', id, project_id, title, description, status, priority, labels::text, assignee_id, due_date, estimated_minutes, version), '|' order by id) from tasks) as tasks,
-    (select string_agg(concat_ws(',', id, user_id, name, scopes::text, project_id, expires_at, revoked_at), '|' order by id) from api_keys) as api_keys,
-    (select count(*)::text from events) as events,
-    (select count(*)::text from idempotency_keys) as idempotency_keys`.execute(t.database.db);
-  return rows[0]!;
-}
 
 beforeAll(async () => {
   t = await createTestApp({ env: { SPRINTLANE_RATE_LIMIT: 'false' } });
@@ -220,11 +207,11 @@ describe('tenancy', () => {
     expect(new Set(probes.map((p) => p.kind))).toEqual(new Set(Object.keys(KIND_BY_SEGMENT).map((s) => KIND_BY_SEGMENT[s])));
     expect(new Set(probes.map((p) => p.method))).toEqual(new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']));
 
-    const before = await fingerprint();
+    const before = await fingerprint(t.database.db);
     const problems: string[] = [];
     await sweep(stranger.key, probes, problems);
     expect(problems).toEqual([]);
-    expect(await fingerprint()).toEqual(before);
+    expect(await fingerprint(t.database.db)).toEqual(before);
     // The teammate whose membership the stranger tried to remove is still in the workspace.
     const members = await t.request({ url: `/v1/workspaces/${ids.workspace}/members`, key: owner.key });
     expect(members.body.data.map((m: { user_id: string }) => m.user_id)).toContain(teammate.userId);
@@ -263,11 +250,11 @@ describe('tenancy', () => {
     const doc = (await t.request<Doc>({ url: '/openapi.json' })).body;
     const probes = idProbes(doc, (k) => k === 'project' || k === 'task', { project: otherProject.id, task: otherTask.id });
     expect(probes.length).toBeGreaterThanOrEqual(10);
-    const before = await fingerprint();
+    const before = await fingerprint(t.database.db);
     const problems: string[] = [];
     await sweep(projectKey, probes, problems);
     expect(problems).toEqual([]);
-    expect(await fingerprint()).toEqual(before);
+    expect(await fingerprint(t.database.db)).toEqual(before);
 
     const listed = await t.request({ url: `/v1/workspaces/${ids.workspace}/projects`, key: projectKey });
     expect(listed.status).toBe(200);
@@ -279,12 +266,12 @@ describe('tenancy', () => {
   });
 
   it("a non-member cannot mint a key limited to another workspace's project", async () => {
-    const before = await fingerprint();
+    const before = await fingerprint(t.database.db);
     const theirs = await t.request({ method: 'POST', url: '/v1/api-keys', key: stranger.key, body: { name: 'probe', project_id: ids.project } });
     const missing = await t.request({ method: 'POST', url: '/v1/api-keys', key: stranger.key, body: { name: 'probe', project_id: randomId('project') } });
     expect(theirs.status).toBeGreaterThanOrEqual(400);
     expect(theirs.status).toBeLessThan(500);
     expect(theirs.text).toBe(missing.text);
-    expect(await fingerprint()).toEqual(before);
+    expect(await fingerprint(t.database.db)).toEqual(before);
   });
 });
