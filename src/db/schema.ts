@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
@@ -132,5 +132,3 @@ export type Membership = Selectable<MembershipsTable>;
 export type Project = Selectable<ProjectsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type Task = Selectable<TasksTable>;
-export type NewTask = Insertable<TasksTable>;
-export type TaskUpdate = Updateable<TasksTable>;

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { base62 } from './ids.ts';
 
 /** Prefix of every generated API key, so secret scanners can recognise a leaked one. */
@@ -51,8 +51,3 @@ export function sha256Base64Url(data: string): string {
   return createHash('sha256').update(data).digest('base64url');
 }
 
-export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ab.length === bb.length && timingSafeEqual(ab, bb);
-}

@@ -17,14 +17,11 @@ export function projectRepository(db: Db) {
       return { rows, total };
     },
 
-    /** Only projects of the given workspaces are ever returned. */
-    find(workspaceIds: string[], id: string): Promise<Project | undefined> {
+    /** Only projects of the given workspaces are ever returned; `lock` holds the row for an update. */
+    find(workspaceIds: string[], id: string, lock = false): Promise<Project | undefined> {
       if (workspaceIds.length === 0 || !looksLikeId('proj', id)) return Promise.resolve(undefined);
-      return db.selectFrom('projects').selectAll().where('id', '=', id).where('workspace_id', 'in', workspaceIds).executeTakeFirst();
-    },
-
-    findForUpdate(workspaceId: string, id: string): Promise<Project | undefined> {
-      return db.selectFrom('projects').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId).forUpdate().executeTakeFirst();
+      const q = db.selectFrom('projects').selectAll().where('id', '=', id).where('workspace_id', 'in', workspaceIds);
+      return (lock ? q.forUpdate() : q).executeTakeFirst();
     },
 
     async freeSlug(workspaceId: string, base: string): Promise<string> {

@@ -28,8 +28,8 @@ export class ProjectService {
   constructor(private readonly deps: ProjectServiceDeps) {}
 
   /** A visible project and the caller's right to `action` on it, or 404/403. */
-  async load(db: Db, p: Principal, id: string, action: Action): Promise<Project> {
-    const project = await projectRepository(db).find(visibleWorkspaceIds(p), id);
+  async load(db: Db, p: Principal, id: string, action: Action, lock = false): Promise<Project> {
+    const project = await projectRepository(db).find(visibleWorkspaceIds(p), id, lock);
     if (!project) throw errors.notFound('Project');
     authorize(p, project.workspace_id, action, 'Project', project.id);
     return project;
@@ -68,15 +68,14 @@ export class ProjectService {
   }
 
   async update(tx: Db, p: Principal, id: string, input: UpdateProjectInput, ifMatch: string | string[] | undefined) {
-    const found = await this.load(tx, p, id, 'project:update');
+    const before = await this.load(tx, p, id, 'project:update', true);
     const repo = projectRepository(tx);
-    const before = (await repo.findForUpdate(found.workspace_id, id))!;
     checkIfMatch(ifMatch, before.version);
     const changes: Partial<Pick<Project, 'name' | 'slug' | 'description'>> = {};
     if (input.name !== undefined) changes.name = input.name;
     if (input.slug !== undefined) changes.slug = input.slug;
     if (input.description !== undefined) changes.description = input.description;
-    const after = await repo.update(found.workspace_id, id, changes, this.deps.clock.now());
+    const after = await repo.update(before.workspace_id, id, changes, this.deps.clock.now());
     const data = presentProject(after);
     await recordEvent(tx, this.deps.ids, actorOf(p), {
       workspaceId: after.workspace_id,

@@ -60,14 +60,11 @@ export function taskRepository(db: Db) {
       return { rows: page, total: count.n };
     },
 
-    /** Only tasks of the given workspaces are ever returned. */
-    find(workspaceIds: string[], id: string): Promise<Task | undefined> {
+    /** Only tasks of the given workspaces are ever returned; `lock` holds the row for an update. */
+    find(workspaceIds: string[], id: string, lock = false): Promise<Task | undefined> {
       if (workspaceIds.length === 0 || !looksLikeId('task', id)) return Promise.resolve(undefined);
-      return db.selectFrom('tasks').selectAll().where('id', '=', id).where('workspace_id', 'in', workspaceIds).executeTakeFirst();
-    },
-
-    findForUpdate(workspaceId: string, id: string): Promise<Task | undefined> {
-      return db.selectFrom('tasks').selectAll().where('id', '=', id).where('workspace_id', '=', workspaceId).forUpdate().executeTakeFirst();
+      const q = db.selectFrom('tasks').selectAll().where('id', '=', id).where('workspace_id', 'in', workspaceIds);
+      return (lock ? q.forUpdate() : q).executeTakeFirst();
     },
 
     /** Inserts the task and its outbox event in one statement. */

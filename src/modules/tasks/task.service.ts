@@ -104,8 +104,8 @@ export class TaskService {
     return this.listWith(this.filterFrom(q, workspaceIds, projectId), q);
   }
 
-  private async load(db: Db, p: Principal, id: string, action: 'task:read' | 'task:write'): Promise<Task> {
-    const task = await taskRepository(db).find(visibleWorkspaceIds(p), id);
+  private async load(db: Db, p: Principal, id: string, action: 'task:read' | 'task:write', lock = false): Promise<Task> {
+    const task = await taskRepository(db).find(visibleWorkspaceIds(p), id, lock);
     if (!task || !projectVisible(p, task.workspace_id, task.project_id)) throw errors.notFound('Task');
     authorize(p, task.workspace_id, action, 'Task', task.project_id);
     return task;
@@ -168,8 +168,7 @@ export class TaskService {
   }
 
   async update(tx: Db, p: Principal, id: string, input: UpdateTaskInput, ifMatch: string | string[] | undefined) {
-    const found = await this.load(tx, p, id, 'task:write');
-    const before = (await taskRepository(tx).findForUpdate(found.workspace_id, id))!;
+    const before = await this.load(tx, p, id, 'task:write', true);
     checkIfMatch(ifMatch, before.version);
     if (input.status !== undefined) {
       const project = await this.deps.projects.load(tx, p, before.project_id, 'task:write');
@@ -189,8 +188,7 @@ export class TaskService {
   }
 
   async move(tx: Db, p: Principal, id: string, input: MoveTaskInput, ifMatch: string | string[] | undefined) {
-    const found = await this.load(tx, p, id, 'task:write');
-    const before = (await taskRepository(tx).findForUpdate(found.workspace_id, id))!;
+    const before = await this.load(tx, p, id, 'task:write', true);
     checkIfMatch(ifMatch, before.version);
     const project = await this.deps.projects.load(tx, p, before.project_id, 'task:write');
     this.checkStatus(project, input.status);
