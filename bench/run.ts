@@ -5,10 +5,11 @@
 // Environment: BENCH_DURATION (seconds per measured run, default 10), BENCH_WARMUP (seconds of
 // warm-up before each scenario, default 2), BENCH_REPEAT (measured runs per scenario, medians
 // reported, default 1), BENCH_COLD_STARTS (default 3), BENCH_TASKS (default 100000),
-// BENCH_PROJECTS (default 20), BENCH_ANALYZE (default 1: ANALYZE after seeding), BENCH_CPU_PROF
+// BENCH_PROJECTS (default 20), BENCH_ANALYZE (default 1: VACUUM (ANALYZE) after seeding), BENCH_CPU_PROF
 // (1: run the measured server under --cpu-prof, profile written into bench/results/),
 // BENCH_STRICT (1: exit 3 when a budget is missed), BENCH_START_TIMEOUT (seconds a server start may
-// take before the run fails, default 300).
+// take before the run fails, default 300), BENCH_ONLY (comma-separated scenario keys to measure:
+// get_task, list_tasks, create_task; default all; budgets of skipped scenarios read "not measured").
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +45,7 @@ const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const STRICT = process.env.BENCH_STRICT === '1';
 const START_TIMEOUT_MS = envInt('BENCH_START_TIMEOUT', 300, 1) * 1000;
 const CONNECTIONS = [1, 32];
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const KIND: 'pglite' | 'postgres' = DATABASE_URL ? 'postgres' : 'pglite';
 
@@ -336,6 +338,7 @@ async function main(): Promise<number> {
   for (const c of CONNECTIONS) rows.push({ scenario: 'bare node:http', connections: c, result: barePasses.get(c)![0]!, ratio: 1 });
   const results: Record<string, Record<number, LoadResult>> = {};
   for (const sc of scenarios) {
+    if (ONLY && !ONLY.has(sc.key)) continue;
     results[sc.key] = {};
     for (const c of CONNECTIONS) {
       const r = await measure(sc.name, c, { ...sc.spec, serverPid: server.spawned.pid });
@@ -359,16 +362,20 @@ async function main(): Promise<number> {
   }
 
   // 7. Report.
-  const at32 = (key: string) => results[key]![32]!;
-  const ratio32 = (key: string) => at32(key).rps / bareResults.get(32)!.rps;
-  const verdicts = [
-    {
-      budget: `GET /v1/tasks/:id @32 >= ${BUDGETS.getRatio * 100}% of bare${BUDGETS.getP99Ms ? ` and p99 < ${BUDGETS.getP99Ms} ms` : ''}`,
-      measured: `${fmt(ratio32('get_task') * 100, 2)}%, p99 ${fmt(at32('get_task').p99, 2)} ms`,
-      pass: ratio32('get_task') >= BUDGETS.getRatio && (BUDGETS.getP99Ms === null || at32('get_task').p99 < BUDGETS.getP99Ms),
-    },
-    { budget: `filtered list @32 >= ${BUDGETS.listRatio * 100}% of bare`, measured: `${fmt(ratio32('list_tasks') * 100, 2)}%`, pass: ratio32('list_tasks') >= BUDGETS.listRatio },
-    { budget: `task creation @32 >= ${BUDGETS.createRps} req/s`, measured: `${fmt(at32('create_task').rps, 0)} req/s`, pass: at32('create_task').rps >= BUDGETS.createRps },
+  const at32 = (key: string) => results[key]?.[32];
+  const ratio32 = (key: string) => (at32(key)?.rps ?? NaN) / bareResults.get(32)!.rps;
+  const NOT_MEASURED = 'not measured (BENCH_ONLY)';
+  const verdict = (key: string, budget: string, measured: () => string, pass: () => boolean) =>
+    at32(key) ? { budget, measured: measured(), pass: pass() } : { budget, measured: NOT_MEASURED, pass: false, skipped: true };
+  const verdicts: Array<{ budget: string; measured: string; pass: boolean; skipped?: boolean }> = [
+    verdict(
+      'get_task',
+      `GET /v1/tasks/:id @32 >= ${BUDGETS.getRatio * 100}% of bare${BUDGETS.getP99Ms ? ` and p99 < ${BUDGETS.getP99Ms} ms` : ''}`,
+      () => `${fmt(ratio32('get_task') * 100, 2)}%, p99 ${fmt(at32('get_task')!.p99, 2)} ms`,
+      () => ratio32('get_task') >= BUDGETS.getRatio && (BUDGETS.getP99Ms === null || at32('get_task')!.p99 < BUDGETS.getP99Ms),
+    ),
+    verdict('list_tasks', `filtered list @32 >= ${BUDGETS.listRatio * 100}% of bare`, () => `${fmt(ratio32('list_tasks') * 100, 2)}%`, () => ratio32('list_tasks') >= BUDGETS.listRatio),
+    verdict('create_task', `task creation @32 >= ${BUDGETS.createRps} req/s`, () => `${fmt(at32('create_task')!.rps, 0)} req/s`, () => at32('create_task')!.rps >= BUDGETS.createRps),
     { budget: `cold start to healthy < ${COLD_START_BUDGET_MS} ms (median of ${coldStarts.length})`, measured: `${fmt(coldStartMs, 0)} ms`, pass: coldStartMs < COLD_START_BUDGET_MS },
   ];
   const errorCount = rows.reduce((s, r) => s + r.result.non2xx + r.result.errors, 0);
@@ -387,7 +394,7 @@ async function main(): Promise<number> {
   out.push(`seeding: ${fmt(seedMs / 1000, 1)} s; server CPU during the measured phase: ${fmt(serverCpuTotal, 1)} s`);
   out.push('');
   out.push('Budgets (issue 2):');
-  for (const v of verdicts) out.push(`  ${v.pass ? 'PASS' : 'FAIL'}  ${v.budget}: ${v.measured}`);
+  for (const v of verdicts) out.push(`  ${v.skipped ? 'SKIP' : v.pass ? 'PASS' : 'FAIL'}  ${v.budget}: ${v.measured}`);
   if (errorCount > 0) {
     out.push('');
     out.push(`ERROR: ${errorCount} non-2xx responses or connection errors:`);
@@ -423,7 +430,7 @@ async function main(): Promise<number> {
   log(`wrote ${path.relative(ROOT, file)}`);
 
   if (errorCount > 0) return 1;
-  if (STRICT && verdicts.some((v) => !v.pass)) return 3;
+  if (STRICT && verdicts.some((v) => !v.pass && !v.skipped)) return 3;
   return 0;
 }
 

@@ -1,20 +1,27 @@
 import type { Deps } from './deps.ts';
 
-const EVERY_MS = 10 * 60 * 1000;
+const EXPIRE_EVERY_MS = 10 * 60 * 1000;
+const HOUSEKEEP_EVERY_MS = 60 * 1000;
 
 /**
  * Periodic housekeeping: expired Idempotency-Key records are deleted (lookups already ignore them,
- * so this only bounds the table's size). Safe with several instances: the delete is idempotent.
+ * so this only bounds the table's size; safe with several instances, the delete is idempotent),
+ * and the embedded database is vacuumed when enough has changed (PostgreSQL has autovacuum).
  */
 export function startMaintenance(deps: Deps): { stop(): void } {
-  const run = async () => {
+  const expire = async () => {
     const result = await deps.database.db.deleteFrom('idempotency_keys').where('expires_at', '<', deps.clock.now()).executeTakeFirst();
     const removed = Number(result.numDeletedRows ?? 0);
     if (removed > 0) deps.logger.debug({ removed }, 'expired idempotency keys removed');
   };
-  const timer = setInterval(() => {
-    run().catch((err: unknown) => deps.logger.warn({ err }, 'maintenance failed'));
-  }, EVERY_MS);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+  const housekeep = async () => {
+    const done = await deps.database.housekeep?.();
+    if (done?.vacuumed) deps.logger.debug({ changed_rows: done.changedRows, ms: Math.round(done.ms) }, 'embedded database vacuumed');
+  };
+  const timers = [
+    setInterval(() => void expire().catch((err: unknown) => deps.logger.warn({ err }, 'maintenance failed')), EXPIRE_EVERY_MS),
+    setInterval(() => void housekeep().catch((err: unknown) => deps.logger.warn({ err }, 'vacuum failed')), HOUSEKEEP_EVERY_MS),
+  ];
+  for (const t of timers) t.unref();
+  return { stop: () => timers.forEach((t) => clearInterval(t)) };
 }

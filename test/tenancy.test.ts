@@ -1,5 +1,6 @@
 // Tenancy: another workspace's resources answer exactly like resources that do not exist. The
 // sweep is driven by the OpenAPI document, so a new id-taking route is covered (or fails loudly).
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base62 } from '../src/lib/ids.ts';
 import { fingerprint } from './assertions.ts';
@@ -273,5 +274,18 @@ describe('tenancy', () => {
     expect(theirs.status).toBeLessThan(500);
     expect(theirs.text).toBe(missing.text);
     expect(await fingerprint(t.database.db)).toEqual(before);
+  });
+});
+
+describe('tenancy in the database', () => {
+  it("refuses a task whose workspace is not its project's, so a project's tasks never need a workspace filter", async () => {
+    const mine = await makeWorld(t);
+    const theirs = await makeWorld(t);
+    const task = await makeTask(t, mine.owner, mine.project.id);
+    const move = sql`update tasks set workspace_id = ${theirs.workspace.id} where id = ${task.id}`.execute(t.database.db);
+    await expect(move).rejects.toMatchObject({ code: '23503' });
+    const stray = sql`insert into tasks (id, uuid, workspace_id, project_id, number, title, status)
+      values (${`task_${base62(16)}`}, gen_random_uuid(), ${theirs.workspace.id}, ${mine.project.id}, 999, 'Stray', 'backlog')`.execute(t.database.db);
+    await expect(stray).rejects.toMatchObject({ code: '23503' });
   });
 });

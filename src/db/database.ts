@@ -13,6 +13,12 @@ export interface Database {
   /** Runs `fn` with a session-level advisory lock held (migrations, bootstrap). */
   withLock<T>(lockId: number, fn: () => Promise<T>): Promise<T>;
   ping(): Promise<void>;
+  /**
+   * Embedded only: PGlite runs no autovacuum, so the server does its work. Vacuums and analyzes
+   * when enough rows changed since the last run (or any changed and it has been a while), so that
+   * index-only scans keep working and plans follow the data. Returns what it did.
+   */
+  housekeep?(now?: number): Promise<{ vacuumed: boolean; changedRows: number; ms: number }>;
   close(): Promise<void>;
   /** Embedded only: the whole data directory as a tarball (test templates, backups). */
   snapshot?(): Promise<Blob>;
@@ -27,6 +33,10 @@ export interface PgliteOptions {
   loadDataDir?: Blob;
 }
 
+/** Rows changed before housekeeping vacuums at once, and the longest it waits once any changed. */
+export const VACUUM_AFTER_ROWS = 1000;
+export const VACUUM_AFTER_MS = 15 * 60 * 1000;
+
 // Each driver is imported only when used: loading both would slow every cold start.
 export async function openPglite(options: PgliteOptions): Promise<Database> {
   const { PGlite, types: pgliteTypes } = await import('@electric-sql/pglite');
@@ -36,8 +46,13 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
     parsers: { [DATE_OID]: (value: string) => value, [pgliteTypes.INT8]: (value: string) => value },
   });
   await client.waitReady;
+  // Statements are prepared once (see pglite-dialect.ts); planning them again on every execution,
+  // as the default `auto` mode does for most of them, cost a page query 40% of its time here.
+  await client.exec('set plan_cache_mode = force_generic_plan');
   const mutex = new Mutex();
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(client, mutex) });
+  let changedRows = 0;
+  let lastVacuum = Date.now();
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(client, mutex, (rows) => void (changedRows += rows)) });
   return {
     kind: 'pglite',
     db,
@@ -59,6 +74,21 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
     },
     async ping() {
       await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+    },
+    async housekeep(now = Date.now()) {
+      const changed = changedRows;
+      if (changed < VACUUM_AFTER_ROWS && (changed === 0 || now - lastVacuum < VACUUM_AFTER_MS)) return { vacuumed: false, changedRows: changed, ms: 0 };
+      const started = performance.now();
+      await mutex.lock();
+      try {
+        if (client.closed) return { vacuumed: false, changedRows: changed, ms: 0 };
+        changedRows -= changed;
+        lastVacuum = now;
+        await client.exec('vacuum (analyze)');
+      } finally {
+        mutex.unlock();
+      }
+      return { vacuumed: true, changedRows: changed, ms: performance.now() - started };
     },
     async snapshot() {
       await mutex.lock();

@@ -7,8 +7,11 @@ import type { SortSpec } from '../../lib/listing.ts';
 export type TaskSortColumn = 'created_at' | 'updated_at' | 'number' | 'title' | 'priority' | 'status' | 'due_date';
 
 export interface TaskFilter {
-  workspaceIds: string[];
-  projectId?: string;
+  /**
+   * Either one project the caller was already shown to see (the database guarantees its tasks
+   * are in its workspace), or the workspaces to search, optionally narrowed to a project.
+   */
+  scope: { project: string } | { workspaceIds: string[]; projectId?: string };
   statuses?: string[];
   /** null: unassigned only. */
   assignees?: Array<string | null>;
@@ -22,8 +25,11 @@ export interface TaskFilter {
 type TaskQuery = SelectQueryBuilder<DB, 'tasks', object>;
 
 function applyFilter(q: TaskQuery, f: TaskFilter): TaskQuery {
-  q = q.where('workspace_id', 'in', f.workspaceIds);
-  if (f.projectId) q = q.where('project_id', '=', f.projectId);
+  if ('project' in f.scope) q = q.where('project_id', '=', f.scope.project);
+  else {
+    q = q.where('workspace_id', 'in', f.scope.workspaceIds);
+    if (f.scope.projectId) q = q.where('project_id', '=', f.scope.projectId);
+  }
   if (f.statuses?.length) q = q.where('status', 'in', f.statuses);
   if (f.priorities?.length) q = q.where('priority', 'in', f.priorities);
   if (f.assignees?.length) {
@@ -49,7 +55,7 @@ const PRIORITY_RANK = sql<number>`array_position(array['low','medium','high','ur
 export function taskRepository(db: Db) {
   return {
     async list(filter: TaskFilter, sort: SortSpec<TaskSortColumn>, limit: number, offset: number): Promise<{ rows: Task[]; total: number }> {
-      if (filter.workspaceIds.length === 0) return { rows: [], total: 0 };
+      if ('workspaceIds' in filter.scope && filter.scope.workspaceIds.length === 0) return { rows: [], total: 0 };
       const base = applyFilter(db.selectFrom('tasks'), filter);
       let rows = base.selectAll();
       rows = sort.column === 'priority' ? rows.orderBy(PRIORITY_RANK, sort.direction) : rows.orderBy(sort.column, sort.direction);

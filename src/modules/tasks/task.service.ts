@@ -63,15 +63,14 @@ export interface TaskServiceDeps {
 export class TaskService {
   constructor(private readonly deps: TaskServiceDeps) {}
 
-  private filterFrom(q: ListTasksInput, workspaceIds: string[], projectId?: string): TaskFilter {
+  private filterFrom(q: ListTasksInput, scope: TaskFilter['scope']): TaskFilter {
     const priorities = csv(q.priority);
     for (const p of priorities ?? []) {
       if (!PRIORITIES.includes(p as Priority)) throw errors.badRequest(`\`priority\` must be one of: ${PRIORITIES.join(', ')}`, 'priority');
     }
     const assignees = csv(q.assignee)?.map((a) => (a === 'none' ? null : a));
     return {
-      workspaceIds,
-      projectId,
+      scope,
       statuses: csv(q.status),
       priorities: priorities as Priority[] | undefined,
       assignees,
@@ -92,7 +91,7 @@ export class TaskService {
 
   async listInProject(p: Principal, projectId: string, q: ListTasksInput) {
     const project = await this.deps.projects.load(this.deps.db, p, projectId, 'task:read');
-    return this.listWith(this.filterFrom(q, [project.workspace_id], project.id), q);
+    return this.listWith(this.filterFrom(q, { project: project.id }), q);
   }
 
   /** Tasks across every workspace (or one project/workspace) the caller can see. */
@@ -101,7 +100,7 @@ export class TaskService {
     if (q.workspace !== undefined) workspaceIds = workspaceIds.filter((w) => w === q.workspace);
     const projectId = q.project ?? p.projectId ?? undefined;
     if (p.projectId !== null && projectId !== p.projectId) workspaceIds = [];
-    return this.listWith(this.filterFrom(q, workspaceIds, projectId), q);
+    return this.listWith(this.filterFrom(q, { workspaceIds, projectId }), q);
   }
 
   private async load(db: Db, p: Principal, id: string, action: 'task:read' | 'task:write', lock = false): Promise<Task> {
