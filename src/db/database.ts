@@ -1,4 +1,5 @@
 import { Kysely, PostgresDialect } from 'kysely';
+import { parseTimestamptz } from './pg-text.ts';
 import { Mutex, PGliteDialect } from './pglite-dialect.ts';
 import type { DB } from './schema.ts';
 
@@ -27,6 +28,7 @@ export interface Database {
 // `date` columns stay 'YYYY-MM-DD' strings: turning them into Date objects would shift them by the
 // process's time zone. int8 (counts, sequences) stay strings on both drivers; SQL casts what it sums.
 const DATE_OID = 1082;
+const TIMESTAMPTZ_OID = 1184;
 
 export interface PgliteOptions {
   dataDir?: string;
@@ -43,7 +45,7 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
   const client = new PGlite({
     dataDir: options.dataDir,
     loadDataDir: options.loadDataDir,
-    parsers: { [DATE_OID]: (value: string) => value, [pgliteTypes.INT8]: (value: string) => value },
+    parsers: { [DATE_OID]: (value: string) => value, [pgliteTypes.INT8]: (value: string) => value, [TIMESTAMPTZ_OID]: parseTimestamptz },
   });
   await client.waitReady;
   // Statements are prepared once (see pglite-dialect.ts); planning them again on every execution,

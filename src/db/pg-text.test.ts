@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { parseTimestamptz } from './pg-text.ts';
+
+// What PostgreSQL prints, and what V8's generic parser (PGlite's own) makes of it.
+const CASES = [
+  '2026-12-02 06:15:47+00',
+  '2026-12-02 06:15:47.1+00',
+  '2026-12-02 06:15:47.123+00',
+  '2026-12-02 06:15:47.123456+00',
+  '2026-12-02 06:15:47.999999+00',
+  '2024-02-29 23:59:59.5+00',
+  '1970-01-01 00:00:00+00',
+  '1969-12-31 23:59:59.999+00',
+  '2026-03-29 01:30:00+05:30',
+  '2026-03-29 01:30:00.25-08',
+  '2026-03-29 01:30:00-03:30',
+  '9999-12-31 23:59:59.999999+00',
+  '0100-01-01 00:00:00+00',
+];
+
+describe('timestamptz text parser', () => {
+  it.each(CASES)('reads %s as the generic parser does', (text) => {
+    const fast = parseTimestamptz(text);
+    expect(fast).toBeInstanceOf(Date);
+    expect((fast as Date).getTime()).toBe(new Date(text).getTime());
+  });
+
+  it('reads offsets with seconds (local mean time zones), which the generic parser cannot', () => {
+    expect((parseTimestamptz('1900-01-01 00:00:00+00:19:32') as Date).toISOString()).toBe('1899-12-31T23:40:28.000Z');
+  });
+
+  it('hands infinities, BC dates and out-of-range years to the generic path', () => {
+    expect(parseTimestamptz('infinity')).toBe(Infinity);
+    expect(parseTimestamptz('-infinity')).toBe(-Infinity);
+    for (const text of ['0044-03-15 12:00:00+00 BC', '0099-01-01 00:00:00+00', '12026-01-01 00:00:00+00']) {
+      const fast = parseTimestamptz(text);
+      const generic = new Date(text);
+      expect(fast instanceof Date ? fast.getTime() : fast).toEqual(generic.getTime());
+    }
+  });
+});
