@@ -31,6 +31,8 @@ export interface Config {
   statementTimeoutMs: number;
   /** Connections in the PostgreSQL pool of this instance. */
   dbPoolSize: number;
+  /** PostgreSQL: run queries as named prepared statements (off for poolers that cannot keep them). */
+  dbPrepare: boolean;
   version: string;
 }
 
@@ -107,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: 1024 * 1024,
     statementTimeoutMs: int(env, 'SPRINTLANE_STATEMENT_TIMEOUT_MS', 5000, 1),
     dbPoolSize: int(env, 'SPRINTLANE_DB_POOL_SIZE', 10, 1, 1000),
+    dbPrepare: bool(env, 'SPRINTLANE_DB_PREPARE', true),
     version: VERSION,
   };
 }

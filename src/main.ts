@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     }
   }
   const database = config.databaseUrl
-    ? await openPostgres(config.databaseUrl, config.statementTimeoutMs, config.dbPoolSize)
+    ? await openPostgres(config.databaseUrl, config.statementTimeoutMs, config.dbPoolSize, config.dbPrepare)
     : await openPglite({ dataDir: path.join(config.dataDir, 'pgdata') });
   phase('database_ms');
   const applied = await migrate(database);

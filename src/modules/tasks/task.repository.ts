@@ -54,16 +54,21 @@ const PRIORITY_RANK = sql<number>`array_position(array['low','medium','high','ur
 
 export function taskRepository(db: Db) {
   return {
+    /**
+     * A page and the total in one statement: the count is an uncorrelated subquery, evaluated once
+     * and only when the page has a row. An empty page past the first counts separately.
+     */
     async list(filter: TaskFilter, sort: SortSpec<TaskSortColumn>, limit: number, offset: number): Promise<{ rows: Task[]; total: number }> {
       if ('workspaceIds' in filter.scope && filter.scope.workspaceIds.length === 0) return { rows: [], total: 0 };
-      const base = applyFilter(db.selectFrom('tasks'), filter);
-      let rows = base.selectAll();
-      rows = sort.column === 'priority' ? rows.orderBy(PRIORITY_RANK, sort.direction) : rows.orderBy(sort.column, sort.direction);
-      const [page, count] = await Promise.all([
-        rows.orderBy('id', sort.direction).limit(limit).offset(offset).execute(),
-        base.select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
-      ]);
-      return { rows: page, total: count.n };
+      const count = () => applyFilter(db.selectFrom('tasks'), filter).select(sql<number>`count(*)::int`.as('n'));
+      let page = applyFilter(db.selectFrom('tasks'), filter)
+        .selectAll()
+        .select(count().as('total_matching'));
+      page = sort.column === 'priority' ? page.orderBy(PRIORITY_RANK, sort.direction) : page.orderBy(sort.column, sort.direction);
+      const rows = await page.orderBy('id', sort.direction).limit(limit).offset(offset).execute();
+      if (rows.length === 0) return { rows: [], total: offset === 0 ? 0 : (await count().executeTakeFirstOrThrow()).n };
+      const total = rows[0]!.total_matching ?? 0;
+      return { rows: rows.map(({ total_matching: _, ...task }) => task), total };
     },
 
     /** Only tasks of the given workspaces are ever returned; `lock` holds the row for an update. */
