@@ -1,6 +1,7 @@
 // Bundles src/ into dist/main.js (dependencies stay external) so that `npm start` runs plain
 // JavaScript: loading TypeScript through tsx at start-up cost about 1.2 s of every cold start.
-// Migrations are copied next to the bundle, where the migrator looks for them.
+// Migrations and the embedded database's worker (plain JavaScript) are copied next to the bundle,
+// where the migrator and the driver look for them.
 import { build } from 'esbuild';
 import { cpSync, rmSync } from 'node:fs';
 
@@ -17,3 +18,4 @@ await build({
   logLevel: 'warning',
 });
 cpSync('src/db/migrations', 'dist/migrations', { recursive: true });
+cpSync('src/db/pglite-worker.mjs', 'dist/pglite-worker.mjs');

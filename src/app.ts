@@ -169,13 +169,21 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   installAuth(app, { config, resolver: deps.resolver, rateLimiter: deps.rateLimiter });
   installEtags(app);
 
+  // On shutdown, Node closes the keep-alive connections that are idle at that moment; one that was
+  // busy would stay open after its response and hold the drain up until its client hung up.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onSend', async (request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     if (request.principal) reply.header('cache-control', 'no-store');
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
+    if (closing) request.raw.socket?.end();
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     deps.metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);

@@ -42,7 +42,15 @@ async function main(): Promise<void> {
   }
   const database = config.databaseUrl
     ? await openPostgres(config.databaseUrl, config.statementTimeoutMs, config.dbPoolSize, config.dbPrepare)
-    : await openPglite({ dataDir: path.join(config.dataDir, 'pgdata') });
+    : await openPglite({
+        dataDir: path.join(config.dataDir, 'pgdata'),
+        // Without its database the process can only fail requests: exit, so a supervisor restarts it.
+        onFatal: (err) => {
+          logger.fatal({ err }, 'the embedded database stopped');
+          lock?.release();
+          process.exit(1);
+        },
+      });
   phase('database_ms');
   const applied = await migrate(database);
   phase('migrations_ms');

@@ -1,7 +1,6 @@
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Pool } from 'pg';
-import { parseTimestamptz } from './pg-text.ts';
-import { Mutex, PGliteDialect } from './pglite-dialect.ts';
+import { installTypeParsers } from './pg-text.ts';
 import type { DB } from './schema.ts';
 
 export type Db = Kysely<DB>;
@@ -26,14 +25,11 @@ export interface Database {
   snapshot?(): Promise<Blob>;
 }
 
-// `date` columns stay 'YYYY-MM-DD' strings: turning them into Date objects would shift them by the
-// process's time zone. int8 (counts, sequences) stay strings on both drivers; SQL casts what it sums.
-const DATE_OID = 1082;
-const TIMESTAMPTZ_OID = 1184;
-
 export interface PgliteOptions {
   dataDir?: string;
   loadDataDir?: Blob;
+  /** The embedded database's thread died: nothing more can be read or written in this process. */
+  onFatal?: (err: Error) => void;
 }
 
 /** Rows changed before housekeeping vacuums at once, and the longest it waits once any changed. */
@@ -42,35 +38,15 @@ export const VACUUM_AFTER_MS = 15 * 60 * 1000;
 
 // Each driver is imported only when used: loading both would slow every cold start.
 export async function openPglite(options: PgliteOptions): Promise<Database> {
-  const { PGlite, types: pgliteTypes } = await import('@electric-sql/pglite');
-  const client = new PGlite({
-    dataDir: options.dataDir,
-    loadDataDir: options.loadDataDir,
-    parsers: { [DATE_OID]: (value: string) => value, [pgliteTypes.INT8]: (value: string) => value, [TIMESTAMPTZ_OID]: parseTimestamptz },
-  });
-  await client.waitReady;
-  // Statements are prepared once (see pglite-dialect.ts); planning them again on every execution,
-  // as the default `auto` mode does for most of them, cost a page query 40% of its time here.
-  await client.exec('set plan_cache_mode = force_generic_plan');
-  const mutex = new Mutex();
+  const { PGliteDialect, PGliteSession } = await import('./pglite-dialect.ts');
   let changedRows = 0;
   let lastVacuum = Date.now();
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(client, mutex, (rows) => void (changedRows += rows)) });
+  const session = await PGliteSession.open({ ...options, onRowsChanged: (rows) => void (changedRows += rows) });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(session) });
   return {
     kind: 'pglite',
     db,
-    async runScript(sql) {
-      await mutex.lock();
-      try {
-        await client.exec(sql);
-      } catch (err) {
-        // A failed script may leave its transaction open; close it on this same session.
-        await client.exec('rollback').catch(() => {});
-        throw err;
-      } finally {
-        mutex.unlock();
-      }
-    },
+    runScript: (sql) => session.script(sql),
     // One process owns the embedded database (see datadir-lock.ts), so a process-wide lock suffices.
     async withLock(_lockId, fn) {
       return fn();
@@ -80,42 +56,17 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
     },
     async housekeep(now = Date.now()) {
       const changed = changedRows;
-      if (changed < VACUUM_AFTER_ROWS && (changed === 0 || now - lastVacuum < VACUUM_AFTER_MS)) return { vacuumed: false, changedRows: changed, ms: 0 };
+      if (session.closed || (changed < VACUUM_AFTER_ROWS && (changed === 0 || now - lastVacuum < VACUUM_AFTER_MS))) return { vacuumed: false, changedRows: changed, ms: 0 };
       const started = performance.now();
-      await mutex.lock();
-      try {
-        if (client.closed) return { vacuumed: false, changedRows: changed, ms: 0 };
-        changedRows -= changed;
-        lastVacuum = now;
-        await client.exec('vacuum (analyze)');
-      } finally {
-        mutex.unlock();
-      }
+      changedRows -= changed;
+      lastVacuum = now;
+      await session.script('vacuum (analyze)');
       return { vacuumed: true, changedRows: changed, ms: performance.now() - started };
     },
-    async snapshot() {
-      await mutex.lock();
-      try {
-        return await client.dumpDataDir('none');
-      } finally {
-        mutex.unlock();
-      }
-    },
-    async close() {
-      await mutex.lock();
-      try {
-        if (!client.closed) {
-          await client.exec('checkpoint');
-          await client.close();
-        }
-      } finally {
-        mutex.unlock();
-      }
-    },
+    snapshot: () => session.dump(),
+    close: () => session.close(),
   };
 }
-
-let pgTypesSet = false;
 
 /** Past this many distinct statements, new ones run unnamed rather than growing every session's cache. */
 const MAX_NAMED_STATEMENTS = 2000;
@@ -151,11 +102,7 @@ function preparingPool(pool: Pool): PostgresPool {
 
 export async function openPostgres(url: string, statementTimeoutMs: number, max = 10, prepare = true): Promise<Database> {
   const { default: pg } = await import('pg');
-  if (!pgTypesSet) {
-    pg.types.setTypeParser(DATE_OID, (value: string) => value);
-    pg.types.setTypeParser(TIMESTAMPTZ_OID, parseTimestamptz);
-    pgTypesSet = true;
-  }
+  installTypeParsers();
   const pool = new pg.Pool({
     connectionString: url,
     max,

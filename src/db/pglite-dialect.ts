@@ -1,28 +1,26 @@
-// A Kysely dialect over PGlite. Written here rather than taken from npm because the published
-// dialects pin older PGlite releases, and because of the query path below. PGlite is a single
-// connection, so the driver hands that one connection out under a mutex, and Kysely's
-// transactions hold it.
+// A Kysely dialect over PGlite running in a worker thread (pglite-worker.mjs). Written here rather
+// than taken from npm because the published dialects pin older PGlite releases and run it on the
+// main thread, and because of the query path below.
 //
-// PGlite's own query() makes six separate calls into the WebAssembly backend per statement
-// (parse, describe, bind, describe, execute, sync) so that it can learn parameter types before
-// serialising them. Like node-postgres, this driver sends parameters as text and lets the server
-// infer their types, so a statement is one batch (Parse, Bind, Describe, Execute, Sync) and one
-// call: measured at about 40% less time per query. Statements are also prepared once under a
-// name and then only bound and executed, which halves a primary-key select again (Kysely emits
-// the same SQL text for the same query shape). The data directory is on the Node file system,
-// whose syncToFs is a no-op, so skipping it loses nothing.
-//
-// The backend's output is taken as raw bytes (execProtocolRawStream) and decoded with
-// node-postgres's protocol parser. PGlite's own message parser decodes every field with a
-// separate TextDecoder call, about 1 µs per value: a page of 25 tasks (425 values) spent
-// 0.5 ms there against 0.13 ms for the whole statement on this path.
-import type { PGlite } from '@electric-sql/pglite';
+// PGlite is one PostgreSQL session. The main thread speaks the wire protocol to it:
+// - A statement is one batch (Parse once, then Bind, Describe, Execute, Sync) and one message to
+//   the worker. PGlite's own query() makes six calls into the backend per statement to learn
+//   parameter types; like node-postgres, this sends parameters as text and lets the server infer
+//   them. Statements are prepared once under a name (Kysely emits the same text for the same
+//   query shape), which halves a primary-key select.
+// - Answers come back as raw bytes decoded with node-postgres's protocol parser and type parsers.
+//   PGlite's own parser decoded every field with a separate TextDecoder call, about 1 µs a value.
+// - Outside transactions, statements are pipelined: many can be queued in the worker at once, and
+//   it runs them in order. A transaction owns the session from its first statement until its
+//   COMMIT or ROLLBACK has been sent; statements of other requests wait for it, then follow.
+//   BEGIN travels with the transaction's first statement.
+import { Worker } from 'node:worker_threads';
 import pgUtils from 'pg/lib/utils.js';
 import { serialize } from 'pg-protocol';
-import type { BackendMessage, CommandCompleteMessage, DataRowMessage, DatabaseError, RowDescriptionMessage } from 'pg-protocol/dist/messages.js';
+import type { BackendMessage, CommandCompleteMessage, DataRowMessage, RowDescriptionMessage } from 'pg-protocol/dist/messages.js';
 import { Parser } from 'pg-protocol/dist/parser.js';
 import {
-  CompiledQuery,
+  type CompiledQuery,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
@@ -32,26 +30,7 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
-
-/** A FIFO lock: one holder at a time, waiters served in arrival order. */
-export class Mutex {
-  #locked = false;
-  #waiters: Array<() => void> = [];
-
-  async lock(): Promise<void> {
-    if (!this.#locked) {
-      this.#locked = true;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#waiters.push(resolve));
-  }
-
-  unlock(): void {
-    const next = this.#waiters.shift();
-    if (next) next();
-    else this.#locked = false;
-  }
-}
+import { textParser, type TextParser } from './pg-text.ts';
 
 // Messages that never change, serialised once.
 const DESCRIBE_PORTAL = serialize.describe({ type: 'P' });
@@ -59,12 +38,27 @@ const EXECUTE = serialize.execute({});
 const SYNC = serialize.sync();
 const BEGIN = serialize.query('begin');
 
-/** Prepared statement names by SQL text, per PGlite instance (a session of its own). */
-const prepared = new WeakMap<PGlite, { names: Map<string, string>; next: number }>();
 /** Past this many distinct statements, new ones run unnamed rather than growing the cache. */
 const MAX_PREPARED = 2000;
 
-type FieldParser = (value: string, typeId: number) => unknown;
+/** An error the database reported, with PostgreSQL's fields (code, constraint, …) as node-postgres gives them. */
+export class PGliteError extends Error {
+  code?: string;
+  severity?: string;
+  detail?: string;
+  hint?: string;
+  constraint?: string;
+  table?: string;
+  column?: string;
+  schema?: string;
+  routine?: string;
+
+  constructor(fields: Record<string, string | undefined>) {
+    super(fields.message ?? 'database error');
+    Object.assign(this, fields);
+    this.name = 'PGliteError';
+  }
+}
 
 export interface StatementResult<R> {
   rows: R[];
@@ -72,30 +66,19 @@ export interface StatementResult<R> {
   affectedRows: number | undefined;
 }
 
-/** Sends one batch of protocol messages and returns the backend's answer as one buffer. */
-function exchange(client: PGlite, message: Uint8Array): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  // The callback sees a view of WebAssembly memory that the next write reuses: copy it.
-  return client
-    .execProtocolRawStream(message, { syncToFs: false, onRawData: (data: Uint8Array) => void chunks.push(Buffer.from(data)) })
-    .then(() => (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-}
-
 /** Turns the backend's messages for one statement into rows; an ErrorResponse is thrown. */
-function decode<R>(bytes: Buffer, parsers: Record<number, FieldParser>): StatementResult<R> {
+function decode<R>(bytes: Buffer): StatementResult<R> {
   const rows: R[] = [];
   let names: string[] = [];
-  let types: number[] = [];
-  let fieldParsers: Array<FieldParser | undefined> = [];
+  let parsers: TextParser[] = [];
   let affectedRows: number | undefined;
-  let error: DatabaseError | undefined;
+  let error: Record<string, string | undefined> | undefined;
   new Parser().parse(bytes, (message: BackendMessage) => {
     switch (message.name) {
       case 'rowDescription': {
         const fields = (message as RowDescriptionMessage).fields;
         names = fields.map((f) => f.name);
-        types = fields.map((f) => f.dataTypeID);
-        fieldParsers = fields.map((f) => parsers[f.dataTypeID]);
+        parsers = fields.map((f) => textParser(f.dataTypeID));
         break;
       }
       case 'dataRow': {
@@ -103,8 +86,7 @@ function decode<R>(bytes: Buffer, parsers: Record<number, FieldParser>): Stateme
         const row: Record<string, unknown> = {};
         for (let i = 0; i < values.length; i++) {
           const value = values[i];
-          const parse = fieldParsers[i];
-          row[names[i]!] = value === null || value === undefined ? null : parse ? parse(value, types[i]!) : value;
+          row[names[i]!] = value === null || value === undefined ? null : parsers[i]!(value);
         }
         rows.push(row as R);
         break;
@@ -118,69 +100,221 @@ function decode<R>(bytes: Buffer, parsers: Record<number, FieldParser>): Stateme
         break;
       }
       case 'error':
-        error ??= message as DatabaseError;
+        error ??= { ...(message as unknown as Record<string, string | undefined>) };
         break;
       default:
         break;
     }
   });
-  if (error) throw error;
+  if (error) throw new PGliteError(error);
   return { rows, affectedRows };
 }
 
-/**
- * One statement, one round trip into the backend; parameters as text, as node-postgres sends them.
- * `begin` opens a transaction in the same round trip, just before the statement.
- */
-export async function runStatement<R>(client: PGlite, sql: string, parameters: readonly unknown[], begin = false): Promise<StatementResult<R>> {
-  let cache = prepared.get(client);
-  if (!cache) {
-    cache = { names: new Map(), next: 1 };
-    prepared.set(client, cache);
-  }
-  let name = cache.names.get(sql);
-  let fresh: string | undefined;
-  const parts: Buffer[] = begin ? [BEGIN] : [];
-  if (name === undefined) {
-    if (cache.names.size < MAX_PREPARED) {
-      fresh = `sl${cache.next++}`;
-      name = fresh;
-    } else name = '';
-    parts.push(serialize.parse({ text: sql, name }));
-  }
-  const values = parameters.map((v) => pgUtils.prepareValue(v) as string | null);
-  parts.push(serialize.bind({ statement: name, values }), DESCRIBE_PORTAL, EXECUTE, SYNC);
-  // The instance's parsers include the overrides given to the constructor (see database.ts).
-  const parsers = (client as unknown as { parsers: Record<number, FieldParser> }).parsers;
-  try {
-    const result = decode<R>(await exchange(client, Buffer.concat(parts)), parsers);
-    if (fresh) cache.names.set(sql, fresh);
-    return result;
-  } catch (err) {
-    // The statement may have been prepared before binding or executing it failed; drop it so that
-    // the name is never left behind half-known (Close is accepted even in an aborted transaction).
-    if (fresh) await exchange(client, Buffer.concat([serialize.close({ type: 'S', name: fresh }), SYNC])).catch(() => {});
-    throw err;
-  }
+interface Reply {
+  id: number;
+  error?: Record<string, string | undefined>;
+  bytes?: Uint8Array;
+  tar?: ArrayBuffer;
 }
 
 /** Called with the number of rows each insert, update or delete changed (housekeeping uses it). */
 export type RowsChanged = (rows: number) => void;
 
+export interface SessionOptions {
+  dataDir?: string;
+  loadDataDir?: Blob;
+  onRowsChanged?: RowsChanged;
+  /** The worker died or failed: the database is gone for this process. */
+  onFatal?: (err: Error) => void;
+}
+
+/**
+ * The main thread's side of the one PGlite session: sends work to the worker and schedules it.
+ * `exclusive` work (a transaction, a script, a dump, closing) holds the session; other statements
+ * are sent as soon as nobody holds it, without waiting for the ones before them to finish.
+ */
+export class PGliteSession {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+  #nextId = 1;
+  #held = false;
+  /** Waiting for the session, in arrival order: `true` entries want to hold it. */
+  readonly #waiting: Array<{ exclusive: boolean; go: () => void }> = [];
+  readonly #names = new Map<string, string>();
+  #nextName = 1;
+  #dead: Error | undefined;
+  #closing = false;
+  #closed = false;
+
+  private constructor(worker: Worker, private readonly options: SessionOptions) {
+    this.#worker = worker;
+    worker.on('message', (reply: Reply) => {
+      const waiter = this.#pending.get(reply.id);
+      if (!waiter) return;
+      this.#pending.delete(reply.id);
+      waiter.resolve(reply);
+    });
+    worker.on('error', (err) => this.#die(err));
+    worker.on('exit', (code) => {
+      if (!this.#closing) this.#die(new Error(`the embedded database's worker exited (code ${code})`));
+    });
+  }
+
+  static async open(options: SessionOptions): Promise<PGliteSession> {
+    const loadDataDir = options.loadDataDir ? new Uint8Array(await options.loadDataDir.arrayBuffer()) : undefined;
+    const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
+      workerData: { dataDir: options.dataDir, loadDataDir },
+      transferList: loadDataDir ? [loadDataDir.buffer] : [],
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (m: { ready?: boolean; error?: Record<string, string> }) => {
+        worker.off('error', reject);
+        if (m.ready) resolve();
+        else reject(new PGliteError(m.error ?? { message: 'the embedded database did not start' }));
+      };
+      worker.once('message', onMessage);
+      worker.once('error', reject);
+    });
+    return new PGliteSession(worker, options);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #die(err: Error): void {
+    if (this.#dead) return;
+    this.#dead = err;
+    for (const waiter of this.#pending.values()) waiter.reject(err);
+    this.#pending.clear();
+    this.options.onFatal?.(err);
+  }
+
+  #send(op: string, payload: { bytes?: Buffer; sql?: string } = {}): Promise<Reply> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    if (this.#closed || (this.#closing && op !== 'close')) return Promise.reject(new Error('the embedded database is closed'));
+    const id = this.#nextId++;
+    return new Promise<Reply>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, op, ...payload });
+    });
+  }
+
+  /** Waits until nobody holds the session, then holds it until `release()`. */
+  async acquire(): Promise<void> {
+    if (!this.#held && this.#waiting.length === 0) {
+      this.#held = true;
+      return;
+    }
+    await new Promise<void>((go) => this.#waiting.push({ exclusive: true, go }));
+  }
+
+  /**
+   * Frees the session. Waiting statements are sent at once, in order, up to the next caller that
+   * wants to hold the session, which gets it; since sending is synchronous, nothing it sends can
+   * overtake them.
+   */
+  release(): void {
+    this.#held = false;
+    while (this.#waiting.length > 0) {
+      const next = this.#waiting.shift()!;
+      if (next.exclusive) this.#held = true;
+      next.go();
+      if (next.exclusive) return;
+    }
+  }
+
+  /** A statement outside any transaction: sent now, or as soon as the session is free. */
+  statement<R>(sql: string, parameters: readonly unknown[]): Promise<StatementResult<R>> {
+    if (!this.#held && this.#waiting.length === 0) return this.exchange<R>(sql, parameters);
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ exclusive: false, go: () => void this.exchange<R>(sql, parameters).then(resolve, reject) });
+    });
+  }
+
+  /**
+   * Sends one statement (prefixed by BEGIN when `begin`) and decodes its answer. The message is
+   * posted synchronously, before this returns; the caller has made sure it is its turn.
+   */
+  async exchange<R>(sql: string, parameters: readonly unknown[], begin = false): Promise<StatementResult<R>> {
+    let name = this.#names.get(sql);
+    let fresh: string | undefined;
+    const parts: Buffer[] = begin ? [BEGIN] : [];
+    if (name === undefined) {
+      if (this.#names.size < MAX_PREPARED) {
+        fresh = `sl${this.#nextName++}`;
+        name = fresh;
+      } else name = '';
+      parts.push(serialize.parse({ text: sql, name }));
+    }
+    const values = parameters.map((v) => pgUtils.prepareValue(v) as string | null);
+    parts.push(serialize.bind({ statement: name, values }), DESCRIBE_PORTAL, EXECUTE, SYNC);
+    const reply = await this.#send('exchange', { bytes: Buffer.concat(parts) });
+    const bytes = Buffer.from(reply.bytes!.buffer, reply.bytes!.byteOffset, reply.bytes!.byteLength);
+    try {
+      const result = decode<R>(bytes);
+      // Recorded only once known good; a concurrent first use may prepare it again under another
+      // name, which is harmless (and bounded by MAX_PREPARED).
+      if (fresh && !this.#names.has(sql)) this.#names.set(sql, fresh);
+      if (result.affectedRows && this.options.onRowsChanged) this.options.onRowsChanged(result.affectedRows);
+      return result;
+    } catch (err) {
+      // The statement may have been prepared before binding or executing it failed; drop it so that
+      // the name is never left behind half-known (Close is accepted even in an aborted transaction).
+      if (fresh) void this.#send('exchange', { bytes: Buffer.concat([serialize.close({ type: 'S', name: fresh }), SYNC]) }).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Runs work that needs the whole session (scripts, dumps) once every earlier statement is done. */
+  async #exclusiveOp(op: 'script' | 'dump' | 'close', sql?: string): Promise<Reply> {
+    await this.acquire();
+    try {
+      const reply = await this.#send(op, sql === undefined ? {} : { sql });
+      if (reply.error) throw new PGliteError(reply.error);
+      return reply;
+    } finally {
+      this.release();
+    }
+  }
+
+  /** A multi-statement SQL script in one simple-protocol call (migrations, vacuum). */
+  async script(sql: string): Promise<void> {
+    await this.#exclusiveOp('script', sql);
+  }
+
+  async dump(): Promise<Blob> {
+    const reply = await this.#exclusiveOp('dump');
+    return new Blob([reply.tar!]);
+  }
+
+  /** Checkpoints and closes the database, then ends the worker. */
+  async close(): Promise<void> {
+    if (this.#closing || this.#dead) return;
+    this.#closing = true;
+    await this.#exclusiveOp('close');
+    this.#closed = true;
+    await this.#worker.terminate();
+  }
+}
+
 class PGliteConnection implements DatabaseConnection {
+  /** This connection holds the session for a transaction. */
+  inTransaction = false;
   /** A transaction was begun but nothing sent yet: BEGIN travels with the first statement. */
   pendingBegin = false;
 
-  constructor(
-    private readonly client: PGlite,
-    private readonly onRowsChanged?: RowsChanged,
-  ) {}
+  constructor(private readonly session: PGliteSession) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const begin = this.pendingBegin;
-    this.pendingBegin = false;
-    const result = await runStatement<R>(this.client, compiled.sql, compiled.parameters, begin);
-    if (result.affectedRows && this.onRowsChanged) this.onRowsChanged(result.affectedRows);
+    let result: StatementResult<R>;
+    if (this.inTransaction) {
+      const begin = this.pendingBegin;
+      this.pendingBegin = false;
+      result = await this.session.exchange<R>(compiled.sql, compiled.parameters, begin);
+    } else {
+      result = await this.session.statement<R>(compiled.sql, compiled.parameters);
+    }
     return { rows: result.rows, numAffectedRows: result.affectedRows === undefined ? undefined : BigInt(result.affectedRows) };
   }
 
@@ -191,25 +325,20 @@ class PGliteConnection implements DatabaseConnection {
 }
 
 class PGliteDriver implements Driver {
-  readonly #connection: PGliteConnection;
-  readonly #mutex: Mutex;
+  constructor(private readonly session: PGliteSession) {}
 
-  constructor(private readonly client: PGlite, mutex: Mutex, onRowsChanged?: RowsChanged) {
-    this.#connection = new PGliteConnection(client, onRowsChanged);
-    this.#mutex = mutex;
-  }
+  async init(): Promise<void> {}
 
-  async init(): Promise<void> {
-    await this.client.waitReady;
-  }
-
+  // Each use gets its own connection object: they share the one session, and only transactions hold it.
   async acquireConnection(): Promise<DatabaseConnection> {
-    await this.#mutex.lock();
-    return this.#connection;
+    return new PGliteConnection(this.session);
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    (connection as PGliteConnection).pendingBegin = true;
+    const c = connection as PGliteConnection;
+    await this.session.acquire();
+    c.inTransaction = true;
+    c.pendingBegin = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -220,35 +349,41 @@ class PGliteDriver implements Driver {
     await this.#end(connection as PGliteConnection, 'rollback');
   }
 
-  /** A transaction that never sent a statement was never begun: there is nothing to end. */
-  async #end(connection: PGliteConnection, command: 'commit' | 'rollback'): Promise<void> {
-    if (connection.pendingBegin) {
-      connection.pendingBegin = false;
+  /**
+   * Sends COMMIT or ROLLBACK and frees the session at once: whatever is sent next runs after it.
+   * The caller still waits for the answer. A transaction that never sent a statement never began.
+   */
+  async #end(c: PGliteConnection, command: 'commit' | 'rollback'): Promise<void> {
+    if (!c.inTransaction) return;
+    c.inTransaction = false;
+    if (c.pendingBegin) {
+      c.pendingBegin = false;
+      this.session.release();
       return;
     }
-    await connection.executeQuery(CompiledQuery.raw(command));
+    const done = this.session.exchange(command, []);
+    this.session.release();
+    await done;
   }
 
-  async releaseConnection(): Promise<void> {
-    this.#mutex.unlock();
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    // Kysely always ends a transaction before releasing; should one ever be left open, end it.
+    const c = connection as PGliteConnection;
+    if (c.inTransaction) await this.#end(c, 'rollback');
   }
 
   async destroy(): Promise<void> {
-    // The owner of the PGlite instance closes it (after a checkpoint); see database.ts.
+    // The owner of the session closes it (after a checkpoint); see database.ts.
   }
 }
 
 export class PGliteDialect implements Dialect {
-  constructor(
-    private readonly client: PGlite,
-    private readonly mutex: Mutex,
-    private readonly onRowsChanged?: RowsChanged,
-  ) {}
+  constructor(private readonly session: PGliteSession) {}
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.client, this.mutex, this.onRowsChanged);
+    return new PGliteDriver(this.session);
   }
   createIntrospector(db: Kysely<unknown>) {
     return new PostgresIntrospector(db);
