@@ -1,11 +1,25 @@
-import { Type, type TSchema } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import type { IdPrefix } from '../lib/ids.ts';
 import { MAX_PER_PAGE } from '../lib/pagination.ts';
 
 /** Shared schema pieces. Every response object is closed (additionalProperties: false): an allow-list. */
 
+/**
+ * `T` or null, as a JSON Schema type list (`"type": ["string", "null"]`) rather than an anyOf:
+ * fast-json-stringify writes a type list directly but tries the branches of an anyOf one by one
+ * with a validator, which took a 25-task page from 22 to 39 µs.
+ */
+export function Nullable<T extends TSchema & { type: string }>(schema: T, options: { description?: string } = {}) {
+  return Type.Unsafe<Static<T> | null>({ ...schema, ...options, type: [schema.type, 'null'] });
+}
+
+/** One of a few strings, as a JSON Schema enum (see Nullable for why not a union of literals). */
+export function StringEnum<const V extends readonly string[]>(values: V, options: { description?: string } = {}) {
+  return Type.Unsafe<V[number]>({ type: 'string', enum: [...values], ...options });
+}
+
 export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 timestamp in UTC' });
-export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+export const NullableTimestamp = Nullable(Timestamp);
 
 export const DateOnly = Type.String({ format: 'date', description: 'Calendar date, YYYY-MM-DD' });
 
@@ -68,7 +82,7 @@ export const PageQuery = {
   per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, description: 'Items per page (default 25, max 100)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, description: 'Alias of per_page' })),
   sort: Type.Optional(Type.String({ maxLength: 50, description: 'Field to sort by' })),
-  order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'Sort direction' })),
+  order: Type.Optional(StringEnum(['asc', 'desc'], { description: 'Sort direction' })),
 };
 
 const errorRef = Type.Unsafe<{ error: { code: string; message: string } }>({ $ref: 'Error#' });

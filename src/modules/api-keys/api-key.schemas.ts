@@ -1,18 +1,16 @@
 import { Type, type Static } from 'typebox';
-import { Id, NullableTimestamp, PageQuery, Timestamp } from '../../http/schemas.ts';
+import { Id, Nullable, NullableTimestamp, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
 import { UserSummary } from '../users/user.schemas.ts';
 
-export const ScopeSchema = Type.Union([Type.Literal('admin'), Type.Literal('read')], {
-  description: '`admin`: everything the key\'s user may do; `read`: read-only',
-});
+export const ScopeSchema = StringEnum(['admin', 'read'], { description: '`admin`: everything the key\'s user may do; `read`: read-only' });
 
 const keyFields = {
   id: Id('key', 'Key id; the user name for HTTP Basic authentication'),
   name: Type.String(),
   scopes: Type.Array(ScopeSchema),
   user_id: Id('user'),
-  workspace_id: Type.Union([Id('ws'), Type.Null()]),
-  project_id: Type.Union([Id('proj'), Type.Null()], { description: 'A project key reaches only this project' }),
+  workspace_id: Nullable(Id('ws')),
+  project_id: Nullable(Id('proj'), { description: 'A project key reaches only this project' }),
   prefix: Type.String({ description: 'The first characters of the secret, to recognise it' }),
   expires_at: Timestamp,
   last_used_at: NullableTimestamp,

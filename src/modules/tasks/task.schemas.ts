@@ -1,10 +1,7 @@
 import { Type, type Static } from 'typebox';
-import { DateOnly, DateOrDateTime, Id, PageQuery, Timestamp } from '../../http/schemas.ts';
+import { DateOnly, DateOrDateTime, Id, Nullable, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
 
-export const PrioritySchema = Type.Union(
-  [Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('urgent')],
-  { description: 'Priority level' },
-);
+export const PrioritySchema = StringEnum(['low', 'medium', 'high', 'urgent'], { description: 'Priority level' });
 
 const Related = Type.Array(Type.Object({}, { additionalProperties: true }));
 
@@ -20,9 +17,9 @@ export const TaskSchema = Type.Object(
     status: Type.String({ description: "One of the project's workflow statuses" }),
     priority: PrioritySchema,
     labels: Type.Array(Type.String()),
-    assignee_id: Type.Union([Id('user'), Type.Null()]),
-    due_date: Type.Union([DateOnly, Type.Null()]),
-    estimated_minutes: Type.Union([Type.Integer(), Type.Null()]),
+    assignee_id: Nullable(Id('user')),
+    due_date: Nullable(DateOnly),
+    estimated_minutes: Nullable(Type.Integer()),
     created_at: Timestamp,
     updated_at: Timestamp,
     comments: Type.Optional(Related),
@@ -36,9 +33,9 @@ const Title = Type.String({ minLength: 1, maxLength: 500 });
 const Description = Type.String({ maxLength: 65_535 });
 const Status = Type.String({ minLength: 1, maxLength: 50 });
 const Labels = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 50, description: 'Label names' });
-const Assignee = Type.Union([Type.String({ maxLength: 64 }), Type.Null()], { description: 'A member of the workspace, or null' });
-const DueDate = Type.Union([DateOnly, Type.Null()]);
-const Estimate = Type.Union([Type.Integer({ minimum: 0, maximum: 1_000_000 }), Type.Null()], { description: 'Minutes' });
+const Assignee = Nullable(Type.String({ maxLength: 64 }), { description: 'A member of the workspace, or null' });
+const DueDate = Nullable(DateOnly);
+const Estimate = Nullable(Type.Integer({ minimum: 0, maximum: 1_000_000 }), { description: 'Minutes' });
 
 export const CreateTaskBody = Type.Object(
   {

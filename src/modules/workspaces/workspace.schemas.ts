@@ -1,12 +1,9 @@
 import { Type, type Static } from 'typebox';
 import { SLUG_PATTERN } from '../../lib/listing.ts';
-import { Id, PageQuery, Timestamp } from '../../http/schemas.ts';
+import { Id, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
 
-export const RoleSchema = Type.Union(
-  [Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member'), Type.Literal('viewer')],
-  { description: 'Role in the workspace' },
-);
-export const PlanSchema = Type.Union([Type.Literal('free'), Type.Literal('pro'), Type.Literal('enterprise')]);
+export const RoleSchema = StringEnum(['owner', 'admin', 'member', 'viewer'], { description: 'Role in the workspace' });
+export const PlanSchema = StringEnum(['free', 'pro', 'enterprise']);
 
 export const WorkspaceSchema = Type.Object(
   {
