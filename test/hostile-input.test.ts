@@ -484,7 +484,12 @@ describe('text that looks dangerous but is valid', () => {
     expect(fetched.body.data.description).toBe(text);
     // Filtering by it finds exactly this task, and the table is still there.
     const byLabel = await t.request({ url: `/v1/projects/${w.proj}/tasks?label=${encodeURIComponent(text.slice(0, 50))}`, key: w.owner.key });
-    if (!text.slice(0, 50).includes(',')) expect(byLabel.body.data.map((x: { id: string }) => x.id)).toContain(created.body.data.id);
+    if (!text.slice(0, 50).includes(',')) {
+      expect(byLabel.body.data.map((x: { id: string }) => x.id)).toContain(created.body.data.id);
+      // A page decodes its rows apart from a single read (non-ASCII answers take another path).
+      const listed = byLabel.body.data.find((x: { id: string }) => x.id === created.body.data.id);
+      expect(listed).toEqual(fetched.body.data);
+    }
     const count = await t.database.db.selectFrom('tasks').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
     expect(Number(count.n)).toBeGreaterThan(0);
   });

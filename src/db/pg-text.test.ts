@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { iso } from '../lib/time.ts';
 import { parseTimestamptz } from './pg-text.ts';
 
 // What PostgreSQL prints, and what V8's generic parser (PGlite's own) makes of it.
@@ -23,6 +24,11 @@ describe('timestamptz text parser', () => {
     const fast = parseTimestamptz(text);
     expect(fast).toBeInstanceOf(Date);
     expect((fast as Date).getTime()).toBe(new Date(text).getTime());
+  });
+
+  it.each(CASES)('gives %s the same API text as formatting the Date would', (text) => {
+    const date = parseTimestamptz(text) as Date;
+    expect(iso(date)).toBe(new Date(date.getTime()).toISOString().slice(0, 19) + 'Z');
   });
 
   it('reads offsets with seconds (local mean time zones), which the generic parser cannot', () => {

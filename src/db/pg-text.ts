@@ -5,6 +5,7 @@
 //   parser (about 1 µs a value, two per task).
 // - `int8` (counts, sequences) stays a string, as node-postgres has it; SQL casts what it sums.
 import pgTypes from 'pg-types';
+import { ISO_SECONDS } from '../lib/time.ts';
 
 /** Digits s[start, end) as a number, or NaN if any is not a digit. */
 function digits(s: string, start: number, end: number): number {
@@ -54,7 +55,11 @@ export function parseTimestamptz(s: string): Date | number {
   const offsetMinutes = rest >= 5 ? digits(s, i + 4, i + 6) : 0;
   const offsetSeconds = rest === 8 ? digits(s, i + 7, i + 9) : 0;
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms) - sign * ((offsetHours * 60 + offsetMinutes) * 60 + offsetSeconds) * 1000;
-  return Number.isNaN(utc) ? fallback(s) : new Date(utc);
+  if (Number.isNaN(utc)) return fallback(s);
+  const date = new Date(utc);
+  // In UTC the text already is the API's form, to the second (see iso()).
+  if (rest === 2 && offsetHours === 0) (date as Date & { [ISO_SECONDS]?: string })[ISO_SECONDS] = `${s.slice(0, 10)}T${s.slice(11, 19)}Z`;
+  return date;
 }
 
 const DATE_OID = 1082;

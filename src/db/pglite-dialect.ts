@@ -8,16 +8,17 @@
 //   parameter types; like node-postgres, this sends parameters as text and lets the server infer
 //   them. Statements are prepared once under a name (Kysely emits the same text for the same
 //   query shape), which halves a primary-key select.
-// - Answers come back as raw bytes decoded with node-postgres's protocol parser and type parsers.
+// - Answers come back as raw bytes, decoded here (see decode()) with node-postgres's type parsers.
 //   PGlite's own parser decoded every field with a separate TextDecoder call, about 1 µs a value.
 // - Outside transactions, statements are pipelined: many can be queued in the worker at once, and
 //   it runs them in order. A transaction owns the session from its first statement until its
 //   COMMIT or ROLLBACK has been sent; statements of other requests wait for it, then follow.
 //   BEGIN travels with the transaction's first statement.
+import { isAscii } from 'node:buffer';
 import { Worker } from 'node:worker_threads';
 import pgUtils from 'pg/lib/utils.js';
 import { serialize } from 'pg-protocol';
-import type { BackendMessage, CommandCompleteMessage, DataRowMessage, RowDescriptionMessage } from 'pg-protocol/dist/messages.js';
+import type { BackendMessage } from 'pg-protocol/dist/messages.js';
 import { Parser } from 'pg-protocol/dist/parser.js';
 import {
   type CompiledQuery,
@@ -66,48 +67,98 @@ export interface StatementResult<R> {
   affectedRows: number | undefined;
 }
 
-/** Turns the backend's messages for one statement into rows; an ErrorResponse is thrown. */
+/** Decodes the fields of PostgreSQL's wire messages from one buffer. */
+interface FieldReader {
+  /** The text of bytes [start, end). */
+  text(start: number, end: number): string;
+}
+
+/**
+ * Reads the answer to one statement: RowDescription, DataRow and CommandComplete directly, since
+ * they are nearly all of it; anything else is skipped, and an ErrorResponse is decoded by
+ * node-postgres's parser and thrown. Written here because pg-protocol decodes each field with its
+ * own Buffer.toString call: a page of 25 tasks (450 fields) took 23 µs that way, and 2.5 µs as one
+ * decode of the whole (ASCII) answer and a substring per field.
+ */
 function decode<R>(bytes: Buffer): StatementResult<R> {
+  // Nearly every answer is ASCII: decode it once and slice. Otherwise each field is decoded alone.
+  let reader: FieldReader;
+  if (isAscii(bytes)) {
+    const all = bytes.toString('latin1');
+    reader = { text: (start, end) => all.substring(start, end) };
+  } else {
+    reader = { text: (start, end) => bytes.toString('utf8', start, end) };
+  }
   const rows: R[] = [];
   let names: string[] = [];
   let parsers: TextParser[] = [];
   let affectedRows: number | undefined;
-  let error: Record<string, string | undefined> | undefined;
-  new Parser().parse(bytes, (message: BackendMessage) => {
-    switch (message.name) {
-      case 'rowDescription': {
-        const fields = (message as RowDescriptionMessage).fields;
-        names = fields.map((f) => f.name);
-        parsers = fields.map((f) => textParser(f.dataTypeID));
+  let failed = false;
+  let offset = 0;
+  while (offset + 5 <= bytes.length) {
+    const code = bytes[offset]!;
+    const end = offset + 1 + bytes.readUInt32BE(offset + 1);
+    let at = offset + 5;
+    switch (code) {
+      case 0x54: {
+        // RowDescription: count, then per field: name\0, table oid, column, type oid, size, modifier, format.
+        const count = bytes.readUInt16BE(at);
+        at += 2;
+        names = new Array<string>(count);
+        parsers = new Array<TextParser>(count);
+        for (let i = 0; i < count; i++) {
+          const nul = bytes.indexOf(0, at);
+          names[i] = bytes.toString('utf8', at, nul);
+          parsers[i] = textParser(bytes.readUInt32BE(nul + 7));
+          at = nul + 19;
+        }
         break;
       }
-      case 'dataRow': {
-        const values = (message as DataRowMessage).fields;
+      case 0x44: {
+        // DataRow: count, then per field: length (-1 for null) and the text.
+        const count = bytes.readUInt16BE(at);
+        at += 2;
         const row: Record<string, unknown> = {};
-        for (let i = 0; i < values.length; i++) {
-          const value = values[i];
-          row[names[i]!] = value === null || value === undefined ? null : parsers[i]!(value);
+        for (let i = 0; i < count; i++) {
+          const length = bytes.readInt32BE(at);
+          at += 4;
+          if (length < 0) row[names[i]!] = null;
+          else {
+            row[names[i]!] = parsers[i]!(reader.text(at, at + length));
+            at += length;
+          }
         }
         rows.push(row as R);
         break;
       }
-      case 'commandComplete': {
-        const tag = (message as CommandCompleteMessage).text.split(' ');
+      case 0x43: {
+        // CommandComplete: the tag, e.g. "INSERT 0 1" or "UPDATE 3".
+        const tag = bytes.toString('latin1', at, end - 1).split(' ');
         const command = tag[0];
         if (command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE') {
           affectedRows = Number.parseInt(tag[tag.length - 1]!, 10);
         }
         break;
       }
-      case 'error':
-        error ??= { ...(message as unknown as Record<string, string | undefined>) };
+      case 0x45:
+        failed = true;
         break;
       default:
         break;
     }
-  });
-  if (error) throw new PGliteError(error);
+    offset = end;
+  }
+  if (failed) throw databaseError(bytes);
   return { rows, affectedRows };
+}
+
+/** The first ErrorResponse in an answer, with all its fields, as node-postgres's parser reads them. */
+function databaseError(bytes: Buffer): PGliteError {
+  let error: Record<string, string | undefined> | undefined;
+  new Parser().parse(bytes, (message: BackendMessage) => {
+    if (message.name === 'error') error ??= { ...(message as unknown as Record<string, string | undefined>) };
+  });
+  return new PGliteError(error ?? { message: 'the database reported an error that could not be read' });
 }
 
 interface Reply {
