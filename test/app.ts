@@ -105,7 +105,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     instrument(a) {
       a.addHook('onSend', async (request, reply, payload) => {
         const status = reply.statusCode;
-        if (status === 304 || typeof payload !== 'string' || !String(reply.getHeader('content-type') ?? '').includes('json')) return payload;
+        const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+        if (status === 304 || text === undefined || !String(reply.getHeader('content-type') ?? '').includes('json')) return payload;
         const schemas = (request.routeOptions.schema?.response ?? undefined) as Record<string, object> | undefined;
         let validate: ValidateFunction | undefined;
         if (!request.routeOptions.url) validate = errorValidator; // 404/405 from the not-found handler
@@ -121,7 +122,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
             compiled.set(schema, validate);
           }
         }
-        if (validate && !validate(JSON.parse(payload))) {
+        if (validate && !validate(JSON.parse(text))) {
           violations.set(String(request.id), `${request.method} ${request.url} ${status} breaks its declared schema: ${ajv.errorsText(validate.errors)}`);
         }
         return payload;

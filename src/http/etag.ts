@@ -29,7 +29,10 @@ export function installEtags(app: FastifyInstance): void {
     let etag = reply.getHeader('etag') as string | undefined;
     if (!etag) {
       if (typeof payload !== 'string') return payload;
-      etag = `"${createHash('sha1').update(payload).digest('base64url')}"`;
+      // Encoded once: the hash reads these bytes and the response sends them (hashing the string
+      // would encode it a second time).
+      payload = Buffer.from(payload);
+      etag = `"${createHash('sha1').update(payload as Buffer).digest('base64url')}"`;
       reply.header('etag', etag);
     }
     const inm = request.headers['if-none-match'];

@@ -11,7 +11,7 @@ export interface TaskFilter {
    * Either one project the caller was already shown to see (the database guarantees its tasks
    * are in its workspace), or the workspaces to search, optionally narrowed to a project.
    */
-  scope: { project: string } | { workspaceIds: string[]; projectId?: string };
+  scope: { project: string; onlyIfIn?: string[] } | { workspaceIds: string[]; projectId?: string };
   statuses?: string[];
   /** null: unassigned only. */
   assignees?: Array<string | null>;
@@ -64,9 +64,17 @@ export function taskRepository(db: Db) {
       let page = applyFilter(db.selectFrom('tasks'), filter)
         .selectAll()
         .select(count().as('total_matching'));
+      // The project must be in one of these workspaces: checked once, before any row is read.
+      const onlyIfIn = 'project' in filter.scope ? filter.scope.onlyIfIn : undefined;
+      if (onlyIfIn) {
+        if (onlyIfIn.length === 0) return { rows: [], total: 0 };
+        const project = (filter.scope as { project: string }).project;
+        page = page.where(({ exists, selectFrom }) => exists(selectFrom('projects').select('projects.id').where('projects.id', '=', project).where('projects.workspace_id', 'in', onlyIfIn)));
+      }
       page = sort.column === 'priority' ? page.orderBy(PRIORITY_RANK, sort.direction) : page.orderBy(sort.column, sort.direction);
       const rows = await page.orderBy('id', sort.direction).limit(limit).offset(offset).execute();
-      if (rows.length === 0) return { rows: [], total: offset === 0 ? 0 : (await count().executeTakeFirstOrThrow()).n };
+      // An empty page behind the project check says nothing about the project: no count for it.
+      if (rows.length === 0) return { rows: [], total: offset === 0 || onlyIfIn ? 0 : (await count().executeTakeFirstOrThrow()).n };
       const total = rows[0]!.total_matching ?? 0;
       return { rows: rows.map(({ total_matching: _, ...task }) => task), total };
     },
