@@ -107,8 +107,12 @@ export async function openPostgres(url: string, statementTimeoutMs: number, max 
     connectionString: url,
     max,
     // UTC and ISO dates on every session, as on the embedded database: results never depend on
-    // the server's configuration.
-    options: `-c statement_timeout=${statementTimeoutMs} -c lock_timeout=${statementTimeoutMs} -c TimeZone=UTC -c DateStyle=ISO`,
+    // the server's configuration. Prepared statements keep their generic plan: in the default
+    // `auto` mode PostgreSQL plans a LIMIT query again on every execution, which was half of the
+    // server's CPU for a task page (283 µs a page, 147 µs with the generic plan).
+    options:
+      `-c statement_timeout=${statementTimeoutMs} -c lock_timeout=${statementTimeoutMs} -c TimeZone=UTC -c DateStyle=ISO` +
+      (prepare ? ' -c plan_cache_mode=force_generic_plan' : ''),
   });
   // An idle client losing its server must not crash the process; the pool replaces it.
   pool.on('error', () => {});
