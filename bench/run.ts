@@ -9,7 +9,9 @@
 // (1: run the measured server under --cpu-prof, profile written into bench/results/),
 // BENCH_STRICT (1: exit 3 when a budget is missed), BENCH_START_TIMEOUT (seconds a server start may
 // take before the run fails, default 300), BENCH_ONLY (comma-separated scenario keys to measure:
-// get_task, list_tasks, create_task; default all; budgets of skipped scenarios read "not measured").
+// get_task, list_tasks, create_task; default all; budgets of skipped scenarios read "not measured"),
+// BENCH_SERVER_ENV (space-separated NAME=value pairs given to the measured server, for experiments
+// such as SPRINTLANE_DB_POOL_SIZE=32; recorded in the JSON).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +47,13 @@ const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 const STRICT = process.env.BENCH_STRICT === '1';
 const START_TIMEOUT_MS = envInt('BENCH_START_TIMEOUT', 300, 1) * 1000;
 const CONNECTIONS = [1, 32];
+const SERVER_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_SERVER_ENV ?? '').split(/\s+/).filter(Boolean).map((pair) => {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`BENCH_SERVER_ENV: ${JSON.stringify(pair)} is not NAME=value`);
+    return [pair.slice(0, eq), pair.slice(eq + 1)];
+  }),
+);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const KIND: 'pglite' | 'postgres' = DATABASE_URL ? 'postgres' : 'pglite';
@@ -101,6 +110,7 @@ function serverEnv(o: { port: number; dataDir: string; databaseUrl: string | und
     NODE_ENV: 'production',
   });
   if (o.databaseUrl) env.DATABASE_URL = o.databaseUrl;
+  Object.assign(env, SERVER_ENV);
   return env;
 }
 
@@ -410,7 +420,7 @@ async function main(): Promise<number> {
     timestamp: startedAt.toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, totalMemMb: Math.round(os.totalmem() / 2 ** 20), loadavg: os.loadavg(), platform: `${os.platform()} ${os.release()}` },
     node: process.version,
-    settings: { durationSec: DURATION, warmupSec: WARMUP, repeat: REPEAT, tasks: TASKS, projects: PROJECTS, analyze: ANALYZE, connections: CONNECTIONS, cpuProf: CPU_PROF },
+    settings: { serverEnv: SERVER_ENV, durationSec: DURATION, warmupSec: WARMUP, repeat: REPEAT, tasks: TASKS, projects: PROJECTS, analyze: ANALYZE, connections: CONNECTIONS, cpuProf: CPU_PROF },
     bare: { ...Object.fromEntries(CONNECTIONS.map((c) => [c, { ...bareResults.get(c), passes: barePasses.get(c) }])), peakRssMb: bareMem?.peakRssMb },
     loadavg: { afterFirstBarePass: loadBefore, atEnd: loadAfter },
     scenarios: Object.fromEntries(

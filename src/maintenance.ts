@@ -16,7 +16,7 @@ export function startMaintenance(deps: Deps): { stop(): void } {
   };
   const housekeep = async () => {
     const done = await deps.database.housekeep?.();
-    if (done?.vacuumed) deps.logger.debug({ changed_rows: done.changedRows, ms: Math.round(done.ms) }, 'embedded database vacuumed');
+    if (done?.vacuumed) deps.logger.debug({ wal_bytes: done.walBytes, ms: Math.round(done.ms) }, 'embedded database vacuumed');
   };
   const timers = [
     setInterval(() => void expire().catch((err: unknown) => deps.logger.warn({ err }, 'maintenance failed')), EXPIRE_EVERY_MS),

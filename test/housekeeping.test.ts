@@ -1,10 +1,11 @@
 // The embedded database has no autovacuum: the server's housekeeping does that work, so that
 // counts stay index-only scans and dead rows are reclaimed. PostgreSQL runs its own autovacuum.
+import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VACUUM_AFTER_MS, VACUUM_AFTER_ROWS } from '../src/db/database.ts';
+import { VACUUM_AFTER_MS, VACUUM_AFTER_WAL_BYTES, VACUUM_MIN_WAL_BYTES } from '../src/db/database.ts';
 import { createTestApp, type TestApp } from './app.ts';
-import { makeWorld } from './factories.ts';
+import { makeWorld, type Actor } from './factories.ts';
 
 const embedded = !process.env.SPRINTLANE_TEST_DATABASE_URL;
 
@@ -28,40 +29,59 @@ async function unvacuumedPages(): Promise<{ notAllVisible: number; reltuples: nu
   return { notAllVisible: row.pages - row.relallvisible, reltuples: row.reltuples };
 }
 
-describe.skipIf(!embedded)('embedded database housekeeping', () => {
-  it('does nothing while too few rows have changed, and vacuums once enough have, so index-only scans read no table pages', async () => {
-    const { owner, project } = await makeWorld(t);
-    await t.database.housekeep!(); // whatever the setup changed
-    expect((await t.database.housekeep!()).vacuumed).toBe(false);
+/**
+ * Creates tasks through the API, 100 at a time in parallel, each with `size` characters of random
+ * description (random, so that compression does not shrink what is written).
+ */
+async function createTasks(owner: Actor, projectId: string, count: number, size: number): Promise<void> {
+  for (let i = 0; i < count; i += 100) {
+    const batch = Array.from({ length: Math.min(100, count - i) }, (_, j) => {
+      const description = randomBytes(size).toString('base64').slice(0, size);
+      return t.request({ method: 'POST', url: `/v1/projects/${projectId}/tasks`, key: owner.key, body: { title: `Task ${i + j}`, priority: 'high', description } });
+    });
+    for (const res of await Promise.all(batch)) expect(res.status).toBe(201);
+  }
+}
 
-    for (let i = 0; i < VACUUM_AFTER_ROWS; i += 100) {
-      const batch = Array.from({ length: 100 }, (_, j) =>
-        t.request({ method: 'POST', url: `/v1/projects/${project.id}/tasks`, key: owner.key, body: { title: `Task ${i + j}`, priority: 'high' } }),
-      );
-      for (const res of await Promise.all(batch)) expect(res.status).toBe(201);
-    }
+describe.skipIf(!embedded)('embedded database housekeeping', () => {
+  it('does nothing while little has been written, and vacuums once enough has, so index-only scans read no table pages', async () => {
+    const { owner, project } = await makeWorld(t);
+    await t.database.housekeep!(Date.now() + VACUUM_AFTER_MS); // whatever the setup wrote
+    await createTasks(owner, project.id, 5, 100);
+    const quiet = await t.database.housekeep!();
+    expect(quiet.vacuumed).toBe(false);
+    expect(quiet.walBytes).toBeGreaterThan(0);
+
+    // 1000 tasks of 5 KiB: well past the threshold.
+    await createTasks(owner, project.id, 1000, 5000);
     const before = await unvacuumedPages();
     expect(before.notAllVisible).toBeGreaterThan(0);
 
     const done = await t.database.housekeep!();
     expect(done.vacuumed).toBe(true);
-    // Each create changes the task row, its event row and the project's task counter.
-    expect(done.changedRows).toBeGreaterThanOrEqual(VACUUM_AFTER_ROWS);
+    expect(done.walBytes).toBeGreaterThanOrEqual(VACUUM_AFTER_WAL_BYTES);
     const after = await unvacuumedPages();
     expect(after.notAllVisible).toBe(0);
-    expect(after.reltuples).toBeGreaterThanOrEqual(VACUUM_AFTER_ROWS);
+    expect(after.reltuples).toBeGreaterThanOrEqual(1005);
+    // The vacuum's own writes are not a reason for another.
     expect((await t.database.housekeep!()).vacuumed).toBe(false);
 
     const listed = await t.request({ url: `/v1/projects/${project.id}/tasks?priority=high&per_page=1`, key: owner.key });
-    expect(listed.body.meta.total).toBe(VACUUM_AFTER_ROWS);
+    expect(listed.body.meta.total).toBe(1005);
   });
 
-  it('vacuums after a few changes once enough time has passed', async () => {
+  it('never vacuums when nothing was written, and vacuums after a few writes once enough time has passed', async () => {
     const { owner, project } = await makeWorld(t);
-    await t.database.housekeep!(Date.now() + VACUUM_AFTER_MS); // the setup's changes
-    const res = await t.request({ method: 'POST', url: `/v1/projects/${project.id}/tasks`, key: owner.key, body: { title: 'One change' } });
-    expect(res.status).toBe(201);
-    expect((await t.database.housekeep!(Date.now() + VACUUM_AFTER_MS)).vacuumed).toBe(false);
-    expect((await t.database.housekeep!(Date.now() + 2 * VACUUM_AFTER_MS + 1)).vacuumed).toBe(true);
+    const start = Date.now();
+    await createTasks(owner, project.id, 40, 2000);
+    expect((await t.database.housekeep!(start + VACUUM_AFTER_MS)).vacuumed).toBe(true);
+    expect((await t.database.housekeep!(start + 10 * VACUUM_AFTER_MS)).vacuumed).toBe(false);
+
+    await createTasks(owner, project.id, 40, 2000);
+    const soon = await t.database.housekeep!(start + VACUUM_AFTER_MS + 1000);
+    expect(soon.vacuumed).toBe(false);
+    expect(soon.walBytes).toBeGreaterThanOrEqual(VACUUM_MIN_WAL_BYTES);
+    expect(soon.walBytes).toBeLessThan(VACUUM_AFTER_WAL_BYTES);
+    expect((await t.database.housekeep!(start + 2 * VACUUM_AFTER_MS)).vacuumed).toBe(true);
   });
 });

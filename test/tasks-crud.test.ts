@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError } from './assertions.ts';
+import { expectError, fingerprint } from './assertions.ts';
 import { createTestApp, type TestApp } from './app.ts';
 import { addMember, makeProject, makeTask, makeUser, makeWorkspace, makeWorld, unique } from './factories.ts';
 
@@ -129,6 +129,21 @@ describe('POST /v1/projects/:id/tasks', () => {
     expect((await t.request({ method: 'DELETE', url: `/v1/tasks/${two.id}`, key: owner.key })).status).toBe(200);
     const three = await makeTask(t, owner, project.id);
     expect(three.number).toBe(3);
+  });
+
+  it('a refused create (unknown status, an assignee from outside, a viewer) writes nothing and uses no number', async () => {
+    const { owner, project } = await makeWorld(t);
+    const { viewer, project: teamProject } = await team();
+    const stranger = await makeUser(t);
+    const before = await fingerprint(t.database.db);
+    const refusals = await Promise.all([
+      t.request({ method: 'POST', url: `/v1/projects/${project.id}/tasks`, key: owner.key, body: { title: 'x', status: 'nope' } }),
+      t.request({ method: 'POST', url: `/v1/projects/${project.id}/tasks`, key: owner.key, body: { title: 'x', assignee_id: stranger.userId } }),
+      t.request({ method: 'POST', url: `/v1/projects/${teamProject.id}/tasks`, key: viewer.key, body: { title: 'x' } }),
+    ]);
+    expect(refusals.map((r) => r.status)).toEqual([422, 422, 403]);
+    expect(await fingerprint(t.database.db)).toEqual(before);
+    expect((await makeTask(t, owner, project.id)).number).toBe(1);
   });
 
   it('numbers are per project', async () => {

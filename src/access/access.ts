@@ -1,6 +1,6 @@
 import type { Role } from '../db/schema.ts';
 import { errors } from '../http/errors.ts';
-import { roleIn, type Principal } from '../http/principal.ts';
+import { roleIn, visibleWorkspaceIds, type Principal } from '../http/principal.ts';
 import { can, type Action } from './roles.ts';
 
 /** What a project key may still do at workspace level: look at its container. */
@@ -21,4 +21,15 @@ export function authorize(p: Principal, workspaceId: string, action: Action, res
   }
   if (!can(role, action)) throw errors.forbidden(`Your role (${role}) does not allow this`, 'ROLE_TOO_LOW');
   return role;
+}
+
+/**
+ * The workspaces this credential reaches in which its role allows `action`, for set-based checks
+ * in SQL. A project key's limit to its project is the caller's to apply.
+ */
+export function workspacesWhere(p: Principal, action: Action): string[] {
+  return visibleWorkspaceIds(p).filter((id) => {
+    const role = p.memberships.get(id);
+    return role !== undefined && can(role, action);
+  });
 }

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Pool } from 'pg';
 import { installTypeParsers } from './pg-text.ts';
 import type { DB } from './schema.ts';
@@ -16,10 +16,10 @@ export interface Database {
   ping(): Promise<void>;
   /**
    * Embedded only: PGlite runs no autovacuum, so the server does its work. Vacuums and analyzes
-   * when enough rows changed since the last run (or any changed and it has been a while), so that
-   * index-only scans keep working and plans follow the data. Returns what it did.
+   * once enough has been written since the last run (or a little, and it has been a while), so
+   * that index-only scans keep working and plans follow the data. Returns what it did.
    */
-  housekeep?(now?: number): Promise<{ vacuumed: boolean; changedRows: number; ms: number }>;
+  housekeep?(now?: number): Promise<{ vacuumed: boolean; walBytes: number; ms: number }>;
   close(): Promise<void>;
   /** Embedded only: the whole data directory as a tarball (test templates, backups). */
   snapshot?(): Promise<Blob>;
@@ -32,17 +32,22 @@ export interface PgliteOptions {
   onFatal?: (err: Error) => void;
 }
 
-/** Rows changed before housekeeping vacuums at once, and the longest it waits once any changed. */
-export const VACUUM_AFTER_ROWS = 1000;
+/**
+ * How much must have been written (measured as write-ahead log, which every write path produces,
+ * whatever statement or cascade made it) before housekeeping vacuums at once; and, once at least
+ * VACUUM_MIN_WAL_BYTES have been, the longest it waits. A task create writes about 2 KiB.
+ */
+export const VACUUM_AFTER_WAL_BYTES = 4 * 1024 * 1024;
+export const VACUUM_MIN_WAL_BYTES = 64 * 1024;
 export const VACUUM_AFTER_MS = 15 * 60 * 1000;
 
 // Each driver is imported only when used: loading both would slow every cold start.
 export async function openPglite(options: PgliteOptions): Promise<Database> {
   const { PGliteDialect, PGliteSession } = await import('./pglite-dialect.ts');
-  let changedRows = 0;
-  let lastVacuum = Date.now();
-  const session = await PGliteSession.open({ ...options, onRowsChanged: (rows) => void (changedRows += rows) });
+  const session = await PGliteSession.open(options);
   const db = new Kysely<DB>({ dialect: new PGliteDialect(session) });
+  const walPosition = async () => Number((await sql<{ bytes: string }>`select (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::text as bytes`.execute(db)).rows[0]!.bytes);
+  let vacuumedAt = { wal: await walPosition(), time: Date.now() };
   return {
     kind: 'pglite',
     db,
@@ -55,13 +60,15 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
       await db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
     },
     async housekeep(now = Date.now()) {
-      const changed = changedRows;
-      if (session.closed || (changed < VACUUM_AFTER_ROWS && (changed === 0 || now - lastVacuum < VACUUM_AFTER_MS))) return { vacuumed: false, changedRows: changed, ms: 0 };
+      if (session.closed) return { vacuumed: false, walBytes: 0, ms: 0 };
+      const walBytes = (await walPosition()) - vacuumedAt.wal;
+      const due = walBytes >= VACUUM_AFTER_WAL_BYTES || (walBytes >= VACUUM_MIN_WAL_BYTES && now - vacuumedAt.time >= VACUUM_AFTER_MS);
+      if (!due) return { vacuumed: false, walBytes, ms: 0 };
       const started = performance.now();
-      changedRows -= changed;
-      lastVacuum = now;
       await session.script('vacuum (analyze)');
-      return { vacuumed: true, changedRows: changed, ms: performance.now() - started };
+      // Measured after the vacuum, whose own log must not count as the next run's reason.
+      vacuumedAt = { wal: await walPosition(), time: now };
+      return { vacuumed: true, walBytes, ms: performance.now() - started };
     },
     snapshot: () => session.dump(),
     close: () => session.close(),

@@ -191,13 +191,9 @@ interface Reply {
   tar?: ArrayBuffer;
 }
 
-/** Called with the number of rows each insert, update or delete changed (housekeeping uses it). */
-export type RowsChanged = (rows: number) => void;
-
 export interface SessionOptions {
   dataDir?: string;
   loadDataDir?: Blob;
-  onRowsChanged?: RowsChanged;
   /** The worker died or failed: the database is gone for this process. */
   onFatal?: (err: Error) => void;
 }
@@ -331,7 +327,6 @@ export class PGliteSession {
       // Recorded only once known good; a concurrent first use may prepare it again under another
       // name, which is harmless (and bounded by MAX_PREPARED).
       if (fresh && !this.#names.has(sql)) this.#names.set(sql, fresh);
-      if (result.affectedRows && this.options.onRowsChanged) this.options.onRowsChanged(result.affectedRows);
       return result;
     } catch (err) {
       // The statement may have been prepared before binding or executing it failed; drop it so that

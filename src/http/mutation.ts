@@ -12,6 +12,11 @@ const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
 export interface MutationOptions {
   /** The response carries a secret shown once: it is not stored, so a replay answers 409. */
   containsSecret?: boolean;
+  /**
+   * The work is atomic by itself (one statement, or its own transaction where it needs one), so
+   * without an Idempotency-Key it runs without a transaction around it: two round trips fewer.
+   */
+  atomic?: boolean;
 }
 
 export type Mutate = <T>(
@@ -31,7 +36,7 @@ export function makeMutate(database: Database, clock: Clock): Mutate {
   return async (request, reply, status, work, options = {}) => {
     const key = request.headers['idempotency-key'];
     if (key === undefined || request.method === 'DELETE') {
-      const result = await inTransaction(database.db, work);
+      const result = options.atomic ? await work(database.db) : await inTransaction(database.db, work);
       void reply.code(status);
       return result;
     }

@@ -99,6 +99,49 @@ export function taskRepository(db: Db) {
       return (lock ? q.forUpdate() : q).executeTakeFirst();
     },
 
+    /**
+     * Creates a task in one statement, which is atomic by itself: reserves the project's next
+     * number (the row lock serialises creates in a project until the statement ends), inserts the
+     * task and its outbox event. Nothing is written, and undefined returned, unless the project is
+     * in one of `workspaceIds`, the status (or the project's first status) is one of the project's,
+     * and the assignee, if any, is a member of its workspace; the caller then finds out which.
+     * `event.data` is the presented task but for what only the project knows (its number,
+     * workspace and default status), which the statement fills in.
+     */
+    async createIfValid(
+      workspaceIds: string[],
+      projectId: string,
+      draft: Omit<Task, 'workspace_id' | 'number' | 'status' | 'project_id'> & { status: string | null },
+      event: { id: string; actorUserId: string | null; actorKeyId: string | null; data: Record<string, unknown> },
+    ): Promise<Task | undefined> {
+      if (workspaceIds.length === 0 || !looksLikeId('proj', projectId)) return undefined;
+      const { rows } = await sql<Task>`
+        with project as (
+          update projects set last_task_number = last_task_number + 1
+          where id = ${projectId} and workspace_id in (${sql.join(workspaceIds)})
+            and coalesce(${draft.status}::text, statuses[1]) = any(statuses)
+            and (${draft.assignee_id}::text is null
+                 or exists (select 1 from memberships m where m.workspace_id = projects.workspace_id and m.user_id = ${draft.assignee_id}::text))
+          returning workspace_id, last_task_number, coalesce(${draft.status}::text, statuses[1]) as status
+        ), task as (
+          insert into tasks (id, uuid, workspace_id, project_id, number, title, description, status, priority, labels,
+                             assignee_id, due_date, estimated_minutes, created_by, version, created_at, updated_at)
+          select ${draft.id}, ${draft.uuid}::uuid, project.workspace_id, ${projectId}, project.last_task_number, ${draft.title},
+                 ${draft.description}, project.status, ${draft.priority}, ${draft.labels}::text[], ${draft.assignee_id}::text,
+                 ${draft.due_date}::date, ${draft.estimated_minutes}::int, ${draft.created_by}::text, ${draft.version}::int,
+                 ${draft.created_at}::timestamptz, ${draft.updated_at}::timestamptz
+          from project
+          returning *
+        ), outbox as (
+          insert into events (id, workspace_id, project_id, type, resource_type, resource_id, actor_user_id, actor_key_id, data)
+          select ${event.id}, task.workspace_id, task.project_id, 'task.created', 'task', task.id, ${event.actorUserId}::text, ${event.actorKeyId}::text,
+                 ${JSON.stringify(event.data)}::jsonb || jsonb_build_object('number', task.number, 'workspace_id', task.workspace_id, 'status', task.status)
+          from task
+        )
+        select * from task`.execute(db);
+      return rows[0];
+    },
+
     /** Inserts the task and its outbox event in one statement. */
     async insertWithEvent(row: Task, event: Insertable<EventsTable>): Promise<void> {
       await db

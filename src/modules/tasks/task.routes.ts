@@ -15,7 +15,7 @@ export function taskRoutes(app: App, deps: Deps): void {
 
   app.post('/v1/projects/:id/tasks', {
     schema: { operationId: 'createTask', summary: 'Create a task', tags, params: PathId, body: CreateTaskBody, response: withErrors({ 201: One(TaskSchema) }, ...MUTATION_ERRORS) },
-  }, async (req, reply) => ({ data: await deps.mutate(req, reply, 201, (tx) => svc.create(tx, req.principal!, req.params.id, req.body)) }));
+  }, async (req, reply) => ({ data: await deps.mutate(req, reply, 201, (db) => svc.create(db, req.principal!, req.params.id, req.body), { atomic: true }) }));
 
   app.get('/v1/tasks', {
     schema: { operationId: 'listTasks', summary: 'List tasks across your workspaces', tags, querystring: ListAllTasksQuery, response: withErrors({ 200: List(TaskSchema) }) },

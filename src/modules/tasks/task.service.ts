@@ -4,7 +4,8 @@ import { diff, eventRow, recordEvent } from '../../events/event.repository.ts';
 import { checkIfMatch } from '../../http/etag.ts';
 import { errors } from '../../http/errors.ts';
 import { actorOf, projectVisible, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
-import { authorize } from '../../access/access.ts';
+import { authorize, workspacesWhere } from '../../access/access.ts';
+import { inTransaction } from '../../db/after-commit.ts';
 import { can, ROLES } from '../../access/roles.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Ids } from '../../lib/ids.ts';
@@ -143,10 +144,47 @@ export class TaskService {
   }
 
   /**
-   * Four round trips: begin, reserve the number (which also loads and locks the project), insert
-   * the task with its event, commit. Any refusal after the reservation rolls it back.
+   * One statement when the request is valid (see createIfValid), which needs no transaction
+   * around it: the route runs it without one unless an Idempotency-Key asks for its record to be
+   * written alongside. A refused create takes the checked path, which says why.
    */
-  async create(tx: Db, p: Principal, projectId: string, input: CreateTaskInput) {
+  async create(db: Db, p: Principal, projectId: string, input: CreateTaskInput) {
+    if (p.projectId === null || p.projectId === projectId) {
+      const now = this.deps.clock.now();
+      const draft = {
+        id: this.deps.ids.next('task'),
+        uuid: this.deps.ids.uuid(),
+        title: input.title,
+        description: input.description ?? '',
+        status: input.status ?? null,
+        priority: input.priority ?? 'medium',
+        labels: [...new Set(input.labels ?? [])],
+        assignee_id: input.assignee_id ?? null,
+        due_date: input.due_date ?? null,
+        estimated_minutes: input.estimated_minutes ?? null,
+        created_by: p.userId,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+      };
+      // The event carries the presented task; the statement fills in number, workspace and status.
+      const data = presentTask({ ...draft, project_id: projectId, workspace_id: '', number: 0, status: '' });
+      const actor = actorOf(p);
+      const event = { id: this.deps.ids.next('evt'), actorUserId: actor.userId, actorKeyId: actor.keyId, data };
+      const row = await taskRepository(db).createIfValid(workspacesWhere(p, 'task:write'), projectId, draft, event);
+      if (row) return presentTask(row);
+    }
+    // In a transaction of its own, unless the caller's is already open: its reservation of a
+    // number must not outlive a refusal.
+    return db.isTransaction ? this.createChecked(db, p, projectId, input) : inTransaction(db, (tx) => this.createChecked(tx, p, projectId, input));
+  }
+
+  /**
+   * The create with every check spelled out, in the caller's transaction: reserve the number
+   * (which also loads and locks the project), check, insert the task with its event. Any refusal
+   * after the reservation rolls it back.
+   */
+  private async createChecked(tx: Db, p: Principal, projectId: string, input: CreateTaskInput) {
     const project = await projectRepository(tx).reserveTaskNumber(visibleWorkspaceIds(p), projectId);
     if (!project || !projectVisible(p, project.workspace_id, project.id)) throw errors.notFound('Project');
     authorize(p, project.workspace_id, 'task:write', 'Project', project.id);
