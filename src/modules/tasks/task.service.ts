@@ -150,23 +150,7 @@ export class TaskService {
    */
   async create(db: Db, p: Principal, projectId: string, input: CreateTaskInput) {
     if (p.projectId === null || p.projectId === projectId) {
-      const now = this.deps.clock.now();
-      const draft = {
-        id: this.deps.ids.next('task'),
-        uuid: this.deps.ids.uuid(),
-        title: input.title,
-        description: input.description ?? '',
-        status: input.status ?? null,
-        priority: input.priority ?? 'medium',
-        labels: [...new Set(input.labels ?? [])],
-        assignee_id: input.assignee_id ?? null,
-        due_date: input.due_date ?? null,
-        estimated_minutes: input.estimated_minutes ?? null,
-        created_by: p.userId,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-      };
+      const draft = { ...this.draft(p, input), status: input.status ?? null };
       // The event carries the presented task; the statement fills in number, workspace and status.
       const data = presentTask({ ...draft, project_id: projectId, workspace_id: '', number: 0, status: '' });
       const actor = actorOf(p);
@@ -177,6 +161,26 @@ export class TaskService {
     // In a transaction of its own, unless the caller's is already open: its reservation of a
     // number must not outlive a refusal.
     return db.isTransaction ? this.createChecked(db, p, projectId, input) : inTransaction(db, (tx) => this.createChecked(tx, p, projectId, input));
+  }
+
+  /** A new task's own fields, from the request: what its project adds comes from the database. */
+  private draft(p: Principal, input: CreateTaskInput) {
+    const now = this.deps.clock.now();
+    return {
+      id: this.deps.ids.next('task'),
+      uuid: this.deps.ids.uuid(),
+      title: input.title,
+      description: input.description ?? '',
+      priority: input.priority ?? 'medium',
+      labels: [...new Set(input.labels ?? [])],
+      assignee_id: input.assignee_id ?? null,
+      due_date: input.due_date ?? null,
+      estimated_minutes: input.estimated_minutes ?? null,
+      created_by: p.userId,
+      version: 1,
+      created_at: now,
+      updated_at: now,
+    };
   }
 
   /**
@@ -191,26 +195,7 @@ export class TaskService {
     const status = input.status ?? project.statuses[0]!;
     this.checkStatus(project, status);
     await this.checkAssignee(tx, project.workspace_id, input.assignee_id);
-    const now = this.deps.clock.now();
-    const task: Task = {
-      id: this.deps.ids.next('task'),
-      uuid: this.deps.ids.uuid(),
-      workspace_id: project.workspace_id,
-      project_id: project.id,
-      number: project.last_task_number,
-      title: input.title,
-      description: input.description ?? '',
-      status,
-      priority: input.priority ?? 'medium',
-      labels: [...new Set(input.labels ?? [])],
-      assignee_id: input.assignee_id ?? null,
-      due_date: input.due_date ?? null,
-      estimated_minutes: input.estimated_minutes ?? null,
-      created_by: p.userId,
-      version: 1,
-      created_at: now,
-      updated_at: now,
-    };
+    const task: Task = { ...this.draft(p, input), workspace_id: project.workspace_id, project_id: project.id, number: project.last_task_number, status };
     const data = presentTask(task);
     const event = eventRow(this.deps.ids, actorOf(p), { workspaceId: task.workspace_id, projectId: task.project_id, type: 'task.created', resourceType: 'task', resourceId: task.id, data });
     await taskRepository(tx).insertWithEvent(task, event);
