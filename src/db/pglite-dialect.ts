@@ -11,9 +11,9 @@
 // - Answers come back as raw bytes, decoded here (see decode()) with node-postgres's type parsers.
 //   PGlite's own parser decoded every field with a separate TextDecoder call, about 1 µs a value.
 // - Outside transactions, statements are pipelined: many can be queued in the worker at once, and
-//   it runs them in order. A transaction owns the session from its first statement until its
+//   it runs them in order. A transaction owns the session from the moment it begins until its
 //   COMMIT or ROLLBACK has been sent; statements of other requests wait for it, then follow.
-//   BEGIN travels with the transaction's first statement.
+//   BEGIN travels with the transaction's first statement, so it costs no message of its own.
 import { isAscii } from 'node:buffer';
 import { Worker } from 'node:worker_threads';
 import pgUtils from 'pg/lib/utils.js';

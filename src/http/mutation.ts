@@ -28,7 +28,8 @@ export type Mutate = <T>(
 ) => Promise<T>;
 
 /**
- * Runs a write as one transaction. With an Idempotency-Key, the key's record is written in that
+ * Runs a write as one transaction (or, for work marked `atomic`, as it is, unless an
+ * Idempotency-Key needs a transaction). With an Idempotency-Key, the key's record is written in that
  * same transaction: the same key and body within 24 hours replays the stored response without
  * doing the work again; another body is a 422; a retry while the first still runs is a 409.
  */
