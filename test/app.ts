@@ -9,7 +9,7 @@ import pg from 'pg';
 import { inject as provided } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { bootstrap } from '../src/bootstrap.ts';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig, type Config } from '../src/config.ts';
 import { openPglite, openPostgres, type Database } from '../src/db/database.ts';
 import { createDeps, createLogger, type Deps } from '../src/deps.ts';
 import type { App } from '../src/http/app-types.ts';
@@ -54,7 +54,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-async function openTestDatabase(): Promise<{ database: Database; drop: () => Promise<void> }> {
+async function openTestDatabase(config: Config): Promise<{ database: Database; drop: () => Promise<void> }> {
   const pgTemplate = provided('pgTemplate');
   if (pgTemplate) {
     const name = `sl_${pgTemplate.runId}_${randomBytes(4).toString('hex')}`;
@@ -64,7 +64,7 @@ async function openTestDatabase(): Promise<{ database: Database; drop: () => Pro
     await admin.end();
     const u = new URL(pgTemplate.url);
     u.pathname = `/${name}`;
-    const database = await openPostgres(u.toString(), 5000, 10);
+    const database = await openPostgres(u.toString(), 5000, 10, config.dbPrepare);
     return {
       database,
       drop: async () => {
@@ -81,9 +81,9 @@ async function openTestDatabase(): Promise<{ database: Database; drop: () => Pro
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const { database, drop } = await openTestDatabase();
   const adminKey = `test_admin_${randomBytes(16).toString('hex')}`;
   const config = loadConfig({ SPRINTLANE_ADMIN_TOKEN: adminKey, LOG_LEVEL: 'info', ...(process.env.SPRINTLANE_TEST_DATABASE_URL ? { DATABASE_URL: 'postgres://test' } : {}), ...options.env });
+  const { database, drop } = await openTestDatabase(config);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

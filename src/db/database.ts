@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import type { Pool } from 'pg';
 import { installTypeParsers } from './pg-text.ts';
+import type { SessionOptions } from './pglite-dialect.ts';
 import type { DB } from './schema.ts';
 
 export type Db = Kysely<DB>;
@@ -25,12 +26,7 @@ export interface Database {
   snapshot?(): Promise<Blob>;
 }
 
-export interface PgliteOptions {
-  dataDir?: string;
-  loadDataDir?: Blob;
-  /** The embedded database's thread died: nothing more can be read or written in this process. */
-  onFatal?: (err: Error) => void;
-}
+export type PgliteOptions = SessionOptions;
 
 /**
  * How much must have been written (measured as write-ahead log, which every write path produces,

@@ -81,7 +81,7 @@ const SPACE = 0x20;
  * description) in the buffer, which is this function's own copy; then one isAscii() over the
  * buffer decides, and non-ASCII answers decode each field by itself.
  */
-export function decode<R>(bytes: Buffer): StatementResult<R> {
+function decode<R>(bytes: Buffer): StatementResult<R> {
   /** Per row: the column names and parsers in force, then (start, length) per field; length -1 is null. */
   const layout: number[] = [];
   const rowStarts: number[] = [];
@@ -187,14 +187,15 @@ function message(parts: Buffer[]): Uint8Array<ArrayBuffer> {
 interface Reply {
   id: number;
   error?: Record<string, string | undefined>;
-  bytes?: Uint8Array;
+  /** The backend's answer to an exchange, in the pieces it wrote it in. */
+  chunks?: Uint8Array[];
   tar?: ArrayBuffer;
 }
 
 export interface SessionOptions {
   dataDir?: string;
   loadDataDir?: Blob;
-  /** The worker died or failed: the database is gone for this process. */
+  /** The embedded database's thread died: nothing more can be read or written in this process. */
   onFatal?: (err: Error) => void;
 }
 
@@ -222,7 +223,9 @@ export class PGliteSession {
       const waiter = this.#pending.get(reply.id);
       if (!waiter) return;
       this.#pending.delete(reply.id);
-      waiter.resolve(reply);
+      // The worker failed to carry the request out (SQL errors are in the answer instead).
+      if (reply.error) waiter.reject(new PGliteError(reply.error));
+      else waiter.resolve(reply);
     });
     worker.on('error', (err) => this.#die(err));
     worker.on('exit', (code) => {
@@ -320,8 +323,9 @@ export class PGliteSession {
     }
     const values = parameters.map((v) => pgUtils.prepareValue(v) as string | null);
     parts.push(serialize.bind({ statement: name, values }), DESCRIBE_PORTAL, EXECUTE, SYNC);
-    const reply = await this.#send('exchange', { bytes: message(parts) });
-    const bytes = Buffer.from(reply.bytes!.buffer, reply.bytes!.byteOffset, reply.bytes!.byteLength);
+    const { chunks = [] } = await this.#send('exchange', { bytes: message(parts) });
+    // decode() writes into the answer: it must be a copy of its own, which each chunk is.
+    const bytes = chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks);
     try {
       const result = decode<R>(bytes);
       // Recorded only once known good; a concurrent first use may prepare it again under another
@@ -340,9 +344,7 @@ export class PGliteSession {
   async #exclusiveOp(op: 'script' | 'dump' | 'close', sql?: string): Promise<Reply> {
     await this.acquire();
     try {
-      const reply = await this.#send(op, sql === undefined ? {} : { sql });
-      if (reply.error) throw new PGliteError(reply.error);
-      return reply;
+      return await this.#send(op, sql === undefined ? {} : { sql });
     } finally {
       this.release();
     }

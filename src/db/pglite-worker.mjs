@@ -38,25 +38,17 @@ const client = new PGlite({
 
 /**
  * @param {{ op: string, bytes?: Uint8Array, sql?: string }} msg
- * @returns {Promise<{ bytes?: Uint8Array, tar?: ArrayBuffer }>}
+ * @returns {Promise<{ chunks?: Uint8Array[], tar?: ArrayBuffer }>}
  */
 async function handle(msg) {
   switch (msg.op) {
     case 'exchange': {
-      // The callback sees a view of WebAssembly memory that the next write reuses: copy it.
+      // The callback sees a view of WebAssembly memory that the next write reuses: copy it. The
+      // copies own their memory and are transferred as they are; the main thread joins them.
       /** @type {Uint8Array[]} */
       const chunks = [];
       await client.execProtocolRawStream(/** @type {Uint8Array} */ (msg.bytes), { syncToFs: false, onRawData: (data) => void chunks.push(data.slice()) });
-      if (chunks.length === 1) return { bytes: chunks[0] };
-      let length = 0;
-      for (const c of chunks) length += c.length;
-      const bytes = new Uint8Array(length);
-      let offset = 0;
-      for (const c of chunks) {
-        bytes.set(c, offset);
-        offset += c.length;
-      }
-      return { bytes };
+      return { chunks };
     }
     case 'script':
       try {
@@ -96,7 +88,7 @@ port.on('message', (/** @type {{ id: number, op: string, bytes?: Uint8Array, sql
       const result = await handle(msg);
       /** @type {Transferable[]} */
       const transfer = [];
-      if (result.bytes) transfer.push(result.bytes.buffer);
+      for (const c of result.chunks ?? []) transfer.push(c.buffer);
       if (result.tar) transfer.push(result.tar);
       port.postMessage({ id: msg.id, ...result }, transfer);
     } catch (err) {

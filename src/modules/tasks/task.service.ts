@@ -100,11 +100,13 @@ export class TaskService {
    * hidden project from an empty one, so it loads the project the usual way.
    */
   async listInProject(p: Principal, projectId: string, q: ListTasksInput) {
-    if (EVERY_ROLE_READS_TASKS && looksLikeId('proj', projectId) && (p.projectId === null || p.projectId === projectId)) {
-      const listed = await this.listWith(this.filterFrom(q, { project: projectId, onlyIfIn: visibleWorkspaceIds(p) }), q);
-      if (listed.items.length > 0) return listed;
-    }
+    const checked = EVERY_ROLE_READS_TASKS && looksLikeId('proj', projectId) && (p.projectId === null || p.projectId === projectId);
+    const listed = checked ? await this.listWith(this.filterFrom(q, { project: projectId, onlyIfIn: visibleWorkspaceIds(p) }), q) : undefined;
+    if (listed && listed.items.length > 0) return listed;
     const project = await this.deps.projects.load(this.deps.db, p, projectId, 'task:read');
+    // An empty first page of a visible project is the answer as it stands (its total is 0); past
+    // the first page, the total takes a count.
+    if (listed && listed.page.offset === 0) return listed;
     return this.listWith(this.filterFrom(q, { project: project.id }), q);
   }
 
