@@ -1,15 +1,16 @@
 // How the server's PostgreSQL sessions run their statements: prepared once per session and kept on
 // their generic plan, unless SPRINTLANE_DB_PREPARE=false (poolers that cannot keep them).
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
 import { makeTask, makeWorld } from './factories.ts';
 
 const postgres = Boolean(process.env.SPRINTLANE_TEST_DATABASE_URL);
 
-/** The statements this session has prepared, and its plan mode, read on one pooled connection. */
+/** The statements this session has prepared, and its plan mode, read on one session. */
 async function session(t: TestApp): Promise<{ prepared: string[]; planMode: string }> {
-  return t.database.db.connection().execute(async (c) => {
+  return t.database.db.transaction().execute(async (c) => {
     await c.selectFrom('tasks').select('id').where('id', '=', 'task_none').execute();
     const prepared = await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(c);
     const mode = await sql<{ plan_cache_mode: string }>`show plan_cache_mode`.execute(c);
@@ -41,5 +42,43 @@ describe.skipIf(!postgres)('PostgreSQL sessions', () => {
     const task = await makeTask(unprepared, owner, project.id);
     const listed = await unprepared.request({ url: `/v1/projects/${project.id}/tasks`, key: owner.key });
     expect(listed.body.data.map((x: { id: string }) => x.id)).toEqual([task.id]);
+  });
+
+  it('serve reads, writes and transactions started all at once, each seeing what it should', async () => {
+    const { owner, project } = await makeWorld(prepared);
+    const created = await Promise.all(Array.from({ length: 20 }, (_, i) => makeTask(prepared, owner, project.id, { title: `parallel ${i}` })));
+    const numbers = created.map((t) => t.number).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const reads = await Promise.all(created.map((t) => prepared.request({ url: `/v1/tasks/${t.id}`, key: owner.key })));
+    expect(reads.map((r) => r.body.data.id)).toEqual(created.map((t) => t.id));
+    const listed = await prepared.request({ url: `/v1/projects/${project.id}/tasks?per_page=100`, key: owner.key });
+    expect(listed.body.meta.total).toBe(20);
+  });
+
+  it('replace a session the server ends, so that later requests succeed', async () => {
+    const { owner, project } = await makeWorld(prepared);
+    const task = await makeTask(prepared, owner, project.id);
+    const admin = new pg.Client({ connectionString: process.env.SPRINTLANE_TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ datname: string }>('select current_database() as datname');
+      const db = (await sql<{ name: string }>`select current_database() as name`.execute(prepared.database.db)).rows[0]!.name;
+      expect(db).not.toBe(rows[0]!.datname);
+      const ended = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [db]);
+      expect(ended.rowCount).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+    // A request on an ended session gets a 503 to retry, never a 500; new ones open new sessions.
+    let status = 0;
+    for (let i = 0; i < 20 && status !== 200; i++) {
+      const res = await prepared.request({ url: `/v1/tasks/${task.id}`, key: owner.key });
+      status = res.status;
+      if (status !== 200) {
+        expect(res.body).toMatchObject({ error: { code: 'DATABASE_UNAVAILABLE' } });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    expect(status).toBe(200);
   });
 });

@@ -1,5 +1,5 @@
-import { Kysely, PostgresDialect, sql, type PostgresPool, type PostgresPoolClient } from 'kysely';
-import type { Pool } from 'pg';
+import { Kysely, sql } from 'kysely';
+import type { WireSession } from './pg-wire.ts';
 import { installTypeParsers } from './pg-text.ts';
 import type { SessionOptions } from './pglite-dialect.ts';
 import type { DB } from './schema.ts';
@@ -71,44 +71,15 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
   };
 }
 
-/** Past this many distinct statements, new ones run unnamed rather than growing every session's cache. */
-const MAX_NAMED_STATEMENTS = 2000;
-
-/**
- * Runs every query as a named prepared statement, so each pooled session parses and plans a query
- * shape once instead of on every execution (node-postgres prepares a name once per connection).
- * Measured on a primary-key select: 63 µs of server CPU instead of 123. Kysely emits the same text
- * for the same shape, so the names are few; a server-side pooler that cannot keep prepared
- * statements (PgBouncer in transaction mode before 1.21) needs SPRINTLANE_DB_PREPARE=false.
- */
-function preparingPool(pool: Pool): PostgresPool {
-  const names = new Map<string, string>();
-  const nameFor = (sql: string): string | undefined => {
-    let name = names.get(sql);
-    if (name === undefined && names.size < MAX_NAMED_STATEMENTS) {
-      name = `sl${names.size + 1}`;
-      names.set(sql, name);
-    }
-    return name;
-  };
-  return {
-    async connect(): Promise<PostgresPoolClient> {
-      const client = await pool.connect();
-      return {
-        query: ((sql: string, values: unknown[]) => client.query({ name: nameFor(sql), text: sql, values })) as unknown as PostgresPoolClient['query'],
-        release: () => client.release(),
-      };
-    },
-    end: () => pool.end(),
-  };
-}
-
 export async function openPostgres(url: string, statementTimeoutMs: number, max = 10, prepare = true): Promise<Database> {
-  const { default: pg } = await import('pg');
+  const { openWireSession, WireDialect, WireDriver, WirePool } = await import('./pg-wire.ts');
+  const { runSimple, ROLLBACK } = await import('./wire.ts');
   installTypeParsers();
-  const pool = new pg.Pool({
+  // Statements are prepared once per session (see wire.ts): measured on a primary-key select, 63 µs
+  // of server CPU instead of 123. A server-side pooler that cannot keep prepared statements
+  // (PgBouncer in transaction mode before 1.21) needs SPRINTLANE_DB_PREPARE=false.
+  const config = {
     connectionString: url,
-    max,
     // UTC and ISO dates on every session, as on the embedded database: results never depend on
     // the server's configuration. Prepared statements keep their generic plan: in the default
     // `auto` mode PostgreSQL plans a LIMIT query again on every execution, which was half of the
@@ -116,39 +87,42 @@ export async function openPostgres(url: string, statementTimeoutMs: number, max 
     options:
       `-c statement_timeout=${statementTimeoutMs} -c lock_timeout=${statementTimeoutMs} -c TimeZone=UTC -c DateStyle=ISO` +
       (prepare ? ' -c plan_cache_mode=force_generic_plan' : ''),
-  });
-  // An idle client losing its server must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: prepare ? preparingPool(pool) : pool }) });
+  };
+  const pool = new WirePool((onClose) => openWireSession(config, prepare, onClose), max);
+  const db = new Kysely<DB>({ dialect: new WireDialect(() => new WireDriver(pool)) });
+  /** Runs `fn` on a session of its own. */
+  const withSession = async <T>(fn: (send: WireSession['send']) => Promise<T>): Promise<T> => {
+    const session = await pool.acquire();
+    try {
+      return await fn(session.send);
+    } finally {
+      pool.release(session);
+    }
+  };
   return {
     kind: 'postgres',
     db,
-    async runScript(sql) {
-      const client = await pool.connect();
-      try {
-        await client.query(sql);
-      } catch (err) {
-        await client.query('rollback').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
-    async withLock(lockId, fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('select pg_advisory_lock($1)', [lockId]);
+    runScript: (script) =>
+      withSession(async (send) => {
+        try {
+          await runSimple(send, script);
+        } catch (err) {
+          // A script that began a transaction and failed in it leaves it open.
+          await runSimple(send, ROLLBACK).catch(() => {});
+          throw err;
+        }
+      }),
+    withLock: (lockId, fn) =>
+      withSession(async (send) => {
+        await runSimple(send, `select pg_advisory_lock(${Number(lockId)})`);
         try {
           return await fn();
         } finally {
-          await client.query('select pg_advisory_unlock($1)', [lockId]);
+          await runSimple(send, `select pg_advisory_unlock(${Number(lockId)})`);
         }
-      } finally {
-        client.release();
-      }
-    },
+      }),
     async ping() {
-      await pool.query('select 1');
+      await sql`select 1`.execute(db);
     },
     async close() {
       await db.destroy();

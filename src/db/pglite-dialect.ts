@@ -2,171 +2,29 @@
 // than taken from npm because the published dialects pin older PGlite releases and run it on the
 // main thread, and because of the query path below.
 //
-// PGlite is one PostgreSQL session. The main thread speaks the wire protocol to it:
-// - A statement is one batch (Parse once, then Bind, Describe, Execute, Sync) and one message to
-//   the worker. PGlite's own query() makes six calls into the backend per statement to learn
-//   parameter types; like node-postgres, this sends parameters as text and lets the server infer
-//   them. Statements are prepared once under a name (Kysely emits the same text for the same
-//   query shape), which halves a primary-key select.
-// - Answers come back as raw bytes, decoded here (see decode()) with node-postgres's type parsers.
-//   PGlite's own parser decoded every field with a separate TextDecoder call, about 1 µs a value.
+// PGlite is one PostgreSQL session. The main thread speaks the wire protocol to it (wire.ts): a
+// statement is one request and one message to the worker, and its answer comes back as raw bytes.
+// PGlite's own query() makes six calls into the backend per statement to learn parameter types,
+// and its parser decoded every field with a separate TextDecoder call, about 1 µs a value.
 // - Outside transactions, statements are pipelined: many can be queued in the worker at once, and
 //   it runs them in order. A transaction owns the session from the moment it begins until its
 //   COMMIT or ROLLBACK has been sent; statements of other requests wait for it, then follow.
 //   BEGIN travels with the transaction's first statement, so it costs no message of its own.
-import { isAscii } from 'node:buffer';
 import { Worker } from 'node:worker_threads';
-import pgUtils from 'pg/lib/utils.js';
-import { serialize } from 'pg-protocol';
-import type { BackendMessage } from 'pg-protocol/dist/messages.js';
-import { Parser } from 'pg-protocol/dist/parser.js';
+import type { CompiledQuery, DatabaseConnection, Driver, QueryResult, TransactionSettings } from 'kysely';
 import {
-  type CompiledQuery,
-  PostgresAdapter,
-  PostgresIntrospector,
-  PostgresQueryCompiler,
-  type DatabaseConnection,
-  type Dialect,
-  type Driver,
-  type Kysely,
-  type QueryResult,
-} from 'kysely';
-import { textParser, type TextParser } from './pg-text.ts';
-
-// Messages that never change, serialised once.
-const DESCRIBE_PORTAL = serialize.describe({ type: 'P' });
-const EXECUTE = serialize.execute({});
-const SYNC = serialize.sync();
-const BEGIN = serialize.query('begin');
-
-/** Past this many distinct statements, new ones run unnamed rather than growing the cache. */
-const MAX_PREPARED = 2000;
-
-/** An error the database reported, with PostgreSQL's fields (code, constraint, …) as node-postgres gives them. */
-export class PGliteError extends Error {
-  code?: string;
-  severity?: string;
-  detail?: string;
-  hint?: string;
-  constraint?: string;
-  table?: string;
-  column?: string;
-  schema?: string;
-  routine?: string;
-
-  constructor(fields: Record<string, string | undefined>) {
-    super(fields.message ?? 'database error');
-    Object.assign(this, fields);
-    this.name = 'PGliteError';
-  }
-}
-
-export interface StatementResult<R> {
-  rows: R[];
-  /** Rows inserted, updated or deleted, as the command tag reports them. */
-  affectedRows: number | undefined;
-}
-
-const SPACE = 0x20;
-
-/**
- * Reads the answer to one statement: RowDescription, DataRow and CommandComplete directly, since
- * they are nearly all of it; anything else is skipped, and an ErrorResponse is decoded by
- * node-postgres's parser and thrown. Written here because pg-protocol decodes each field with its
- * own Buffer.toString call: a page of 25 tasks (450 fields) took 23 µs that way, and 2.5 µs as one
- * decode of the whole answer and a substring per field.
- *
- * That single decode is only right when all the text is ASCII. The first pass therefore notes
- * where each field is and blanks the binary parts around them (message headers, lengths, the row
- * description) in the buffer, which is this function's own copy; then one isAscii() over the
- * buffer decides, and non-ASCII answers decode each field by itself.
- */
-function decode<R>(bytes: Buffer): StatementResult<R> {
-  /** Per row: the column names and parsers in force, then (start, length) per field; length -1 is null. */
-  const layout: number[] = [];
-  const rowStarts: number[] = [];
-  const rowColumns: Array<{ names: string[]; parsers: TextParser[] }> = [];
-  let columns: { names: string[]; parsers: TextParser[] } = { names: [], parsers: [] };
-  let affectedRows: number | undefined;
-  let offset = 0;
-  while (offset + 5 <= bytes.length) {
-    const code = bytes[offset]!;
-    const end = offset + 1 + bytes.readUInt32BE(offset + 1);
-    let at = offset + 5;
-    switch (code) {
-      case 0x54: {
-        // RowDescription: count, then per field: name\0, table oid, column, type oid, size, modifier, format.
-        const count = bytes.readUInt16BE(at);
-        at += 2;
-        columns = { names: new Array<string>(count), parsers: new Array<TextParser>(count) };
-        for (let i = 0; i < count; i++) {
-          const nul = bytes.indexOf(0, at);
-          columns.names[i] = bytes.toString('utf8', at, nul);
-          columns.parsers[i] = textParser(bytes.readUInt32BE(nul + 7));
-          at = nul + 19;
-        }
-        bytes.fill(SPACE, offset, end);
-        break;
-      }
-      case 0x44: {
-        // DataRow: count, then per field: length (-1 for null) and the text.
-        const count = bytes.readUInt16BE(at);
-        bytes[at] = bytes[at + 1] = SPACE;
-        at += 2;
-        rowStarts.push(layout.length);
-        rowColumns.push(columns);
-        for (let i = 0; i < count; i++) {
-          const length = bytes.readInt32BE(at);
-          bytes[at] = bytes[at + 1] = bytes[at + 2] = bytes[at + 3] = SPACE;
-          at += 4;
-          layout.push(at, length);
-          if (length > 0) at += length;
-        }
-        break;
-      }
-      case 0x43: {
-        // CommandComplete: the tag, e.g. "INSERT 0 1" or "UPDATE 3".
-        const tag = bytes.toString('latin1', at, end - 1).split(' ');
-        const command = tag[0];
-        if (command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE') {
-          affectedRows = Number.parseInt(tag[tag.length - 1]!, 10);
-        }
-        break;
-      }
-      case 0x45:
-        // Read before anything is blanked in it.
-        throw databaseError(bytes.subarray(offset, end));
-      default:
-        break;
-    }
-    if (code !== 0x54) bytes[offset + 1] = bytes[offset + 2] = bytes[offset + 3] = bytes[offset + 4] = SPACE;
-    offset = end;
-  }
-  const all = isAscii(bytes) ? bytes.toString('latin1') : undefined;
-  const rows: R[] = new Array(rowStarts.length);
-  for (let r = 0; r < rowStarts.length; r++) {
-    const { names, parsers } = rowColumns[r]!;
-    const row: Record<string, unknown> = {};
-    let k = rowStarts[r]!;
-    for (let i = 0; i < names.length; i++, k += 2) {
-      const start = layout[k]!;
-      const length = layout[k + 1]!;
-      if (length < 0) row[names[i]!] = null;
-      else row[names[i]!] = parsers[i]!(all !== undefined ? all.substring(start, start + length) : bytes.toString('utf8', start, start + length));
-    }
-    rows[r] = row as R;
-  }
-  return { rows, affectedRows };
-}
-
-/** The first ErrorResponse in an answer, with all its fields, as node-postgres's parser reads them. */
-function databaseError(bytes: Buffer): PGliteError {
-  let error: Record<string, string | undefined> | undefined;
-  new Parser().parse(bytes, (message: BackendMessage) => {
-    if (message.name === 'error') error ??= { ...(message as unknown as Record<string, string | undefined>) };
-  });
-  return new PGliteError(error ?? { message: 'the database reported an error that could not be read' });
-}
+  beginMessage,
+  COMMIT,
+  DatabaseError,
+  noStreaming,
+  PreparedStatements,
+  queryResult,
+  ROLLBACK,
+  runSimple,
+  WireDialect,
+  type StatementResult,
+  type Transport,
+} from './wire.ts';
 
 /**
  * The parts of a request in memory of its own. Small Buffers are views of Node's shared 8 KiB
@@ -211,8 +69,7 @@ export class PGliteSession {
   #held = false;
   /** Waiting for the session, in arrival order: `true` entries want to hold it. */
   readonly #waiting: Array<{ exclusive: boolean; go: () => void }> = [];
-  readonly #names = new Map<string, string>();
-  #nextName = 1;
+  readonly #statements = new PreparedStatements();
   #dead: Error | undefined;
   #closing = false;
   #closed = false;
@@ -224,7 +81,7 @@ export class PGliteSession {
       if (!waiter) return;
       this.#pending.delete(reply.id);
       // The worker failed to carry the request out (SQL errors are in the answer instead).
-      if (reply.error) waiter.reject(new PGliteError(reply.error));
+      if (reply.error) waiter.reject(new DatabaseError(reply.error));
       else waiter.resolve(reply);
     });
     worker.on('error', (err) => this.#die(err));
@@ -243,7 +100,7 @@ export class PGliteSession {
       const onMessage = (m: { ready?: boolean; error?: Record<string, string> }) => {
         worker.off('error', reject);
         if (m.ready) resolve();
-        else reject(new PGliteError(m.error ?? { message: 'the embedded database did not start' }));
+        else reject(new DatabaseError(m.error ?? { message: 'the embedded database did not start' }));
       };
       worker.once('message', onMessage);
       worker.once('error', reject);
@@ -306,38 +163,24 @@ export class PGliteSession {
     });
   }
 
-  /**
-   * Sends one statement (prefixed by BEGIN when `begin`) and decodes its answer. The message is
-   * posted synchronously, before this returns; the caller has made sure it is its turn.
-   */
-  async exchange<R>(sql: string, parameters: readonly unknown[], begin = false): Promise<StatementResult<R>> {
-    let name = this.#names.get(sql);
-    let fresh: string | undefined;
-    const parts: Buffer[] = begin ? [BEGIN] : [];
-    if (name === undefined) {
-      if (this.#names.size < MAX_PREPARED) {
-        fresh = `sl${this.#nextName++}`;
-        name = fresh;
-      } else name = '';
-      parts.push(serialize.parse({ text: sql, name }));
-    }
-    const values = parameters.map((v) => pgUtils.prepareValue(v) as string | null);
-    parts.push(serialize.bind({ statement: name, values }), DESCRIBE_PORTAL, EXECUTE, SYNC);
+  /** Posts a request to the worker (synchronously, before it returns) and joins the answer's chunks. */
+  readonly #transport: Transport = async (parts) => {
     const { chunks = [] } = await this.#send('exchange', { bytes: message(parts) });
     // decode() writes into the answer: it must be a copy of its own, which each chunk is.
-    const bytes = chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks);
-    try {
-      const result = decode<R>(bytes);
-      // Recorded only once known good; a concurrent first use may prepare it again under another
-      // name, which is harmless (and bounded by MAX_PREPARED).
-      if (fresh && !this.#names.has(sql)) this.#names.set(sql, fresh);
-      return result;
-    } catch (err) {
-      // The statement may have been prepared before binding or executing it failed; drop it so that
-      // the name is never left behind half-known (Close is accepted even in an aborted transaction).
-      if (fresh) void this.#send('exchange', { bytes: message([serialize.close({ type: 'S', name: fresh }), SYNC]) }).catch(() => {});
-      throw err;
-    }
+    return chunks.length === 1 ? Buffer.from(chunks[0]!.buffer, chunks[0]!.byteOffset, chunks[0]!.byteLength) : Buffer.concat(chunks);
+  };
+
+  /**
+   * Sends one statement (after `begin`, a transaction's BEGIN) and decodes its answer. The request
+   * is posted synchronously, before this returns; the caller has made sure it is its turn.
+   */
+  exchange<R>(sql: string, parameters: readonly unknown[], begin?: Buffer): Promise<StatementResult<R>> {
+    return this.#statements.run<R>(this.#transport, sql, parameters, begin);
+  }
+
+  /** Ends the transaction that holds the session (sent synchronously, like exchange()). */
+  async end(command: 'commit' | 'rollback'): Promise<void> {
+    await runSimple(this.#transport, command === 'commit' ? COMMIT : ROLLBACK);
   }
 
   /** Runs work that needs the whole session (scripts, dumps) once every earlier statement is done. */
@@ -373,8 +216,8 @@ export class PGliteSession {
 class PGliteConnection implements DatabaseConnection {
   /** This connection holds the session for a transaction. */
   inTransaction = false;
-  /** A transaction was begun but nothing sent yet: BEGIN travels with the first statement. */
-  pendingBegin = false;
+  /** A transaction was begun but nothing sent yet: its BEGIN travels with the first statement. */
+  pendingBegin: Buffer | undefined;
 
   constructor(private readonly session: PGliteSession) {}
 
@@ -382,18 +225,15 @@ class PGliteConnection implements DatabaseConnection {
     let result: StatementResult<R>;
     if (this.inTransaction) {
       const begin = this.pendingBegin;
-      this.pendingBegin = false;
+      this.pendingBegin = undefined;
       result = await this.session.exchange<R>(compiled.sql, compiled.parameters, begin);
     } else {
       result = await this.session.statement<R>(compiled.sql, compiled.parameters);
     }
-    return { rows: result.rows, numAffectedRows: result.affectedRows === undefined ? undefined : BigInt(result.affectedRows) };
+    return queryResult(result);
   }
 
-  // eslint-disable-next-line require-yield
-  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
-    throw new Error('streaming is not supported on the embedded database');
-  }
+  streamQuery = noStreaming;
 }
 
 class PGliteDriver implements Driver {
@@ -406,11 +246,11 @@ class PGliteDriver implements Driver {
     return new PGliteConnection(this.session);
   }
 
-  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const c = connection as PGliteConnection;
     await this.session.acquire();
     c.inTransaction = true;
-    c.pendingBegin = true;
+    c.pendingBegin = beginMessage(settings);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -429,11 +269,11 @@ class PGliteDriver implements Driver {
     if (!c.inTransaction) return;
     c.inTransaction = false;
     if (c.pendingBegin) {
-      c.pendingBegin = false;
+      c.pendingBegin = undefined;
       this.session.release();
       return;
     }
-    const done = this.session.exchange(command, []);
+    const done = this.session.end(command);
     this.session.release();
     await done;
   }
@@ -449,18 +289,8 @@ class PGliteDriver implements Driver {
   }
 }
 
-export class PGliteDialect implements Dialect {
-  constructor(private readonly session: PGliteSession) {}
-  createAdapter() {
-    return new PostgresAdapter();
-  }
-  createDriver(): Driver {
-    return new PGliteDriver(this.session);
-  }
-  createIntrospector(db: Kysely<unknown>) {
-    return new PostgresIntrospector(db);
-  }
-  createQueryCompiler() {
-    return new PostgresQueryCompiler();
+export class PGliteDialect extends WireDialect {
+  constructor(session: PGliteSession) {
+    super(() => new PGliteDriver(session));
   }
 }

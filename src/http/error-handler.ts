@@ -44,6 +44,14 @@ function fromDatabase(err: PgError): AppError | undefined {
     case '57014':
     case '55P03':
       return new AppError(503, 'TIMEOUT', 'The database took too long to answer; retry later');
+    // The session to the database was lost (connection failure, server shutting down or ending it).
+    case '08000':
+    case '08003':
+    case '08006':
+    case '57P01':
+    case '57P02':
+    case '57P03':
+      return new AppError(503, 'DATABASE_UNAVAILABLE', 'The database could not be reached; retry later');
     default:
       return undefined;
   }

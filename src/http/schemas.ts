@@ -90,7 +90,8 @@ const errorRef = Type.Unsafe<{ error: { code: string; message: string } }>({ $re
 /** Error responses every authenticated route can give, plus the route's own. */
 export function withErrors<R extends Record<number, TSchema>>(ok: R, ...extra: number[]) {
   const out: Record<number, TSchema> = { ...ok };
-  for (const status of [400, 401, 403, 404, 413, 429, ...extra]) out[status] = errorRef;
+  // 503: the database timed out or was unreachable (error-handler.ts); retry later.
+  for (const status of [400, 401, 403, 404, 413, 429, 503, ...extra]) out[status] = errorRef;
   return out as R & Record<number, TSchema>;
 }
 
