@@ -82,3 +82,26 @@ describe.skipIf(!postgres)('PostgreSQL sessions', () => {
     expect(status).toBe(200);
   });
 });
+
+describe('transactions', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('run with the isolation level and access mode they ask for, and plain ones with the defaults', async () => {
+    const settings = await t.database.db
+      .transaction()
+      .setIsolationLevel('serializable')
+      .setAccessMode('read only')
+      .execute(async (tx) => (await sql<{ i: string; r: string }>`select current_setting('transaction_isolation') as i, current_setting('transaction_read_only') as r`.execute(tx)).rows[0]);
+    expect(settings).toEqual({ i: 'serializable', r: 'on' });
+    const plain = await t.database.db
+      .transaction()
+      .execute(async (tx) => (await sql<{ i: string; r: string }>`select current_setting('transaction_isolation') as i, current_setting('transaction_read_only') as r`.execute(tx)).rows[0]);
+    expect(plain).toEqual({ i: 'read committed', r: 'off' });
+  });
+});

@@ -72,8 +72,8 @@ export async function openPglite(options: PgliteOptions): Promise<Database> {
 }
 
 export async function openPostgres(url: string, statementTimeoutMs: number, max = 10, prepare = true): Promise<Database> {
-  const { openWireSession, WireDialect, WireDriver, WirePool } = await import('./pg-wire.ts');
-  const { runSimple, ROLLBACK } = await import('./wire.ts');
+  const { openWireSession, WireDriver, WirePool } = await import('./pg-wire.ts');
+  const { runSimple, ROLLBACK, WireDialect } = await import('./wire.ts');
   installTypeParsers();
   // Statements are prepared once per session (see wire.ts): measured on a primary-key select, 63 µs
   // of server CPU instead of 123. A server-side pooler that cannot keep prepared statements
@@ -91,10 +91,10 @@ export async function openPostgres(url: string, statementTimeoutMs: number, max 
   const pool = new WirePool((onClose) => openWireSession(config, prepare, onClose), max);
   const db = new Kysely<DB>({ dialect: new WireDialect(() => new WireDriver(pool)) });
   /** Runs `fn` on a session of its own. */
-  const withSession = async <T>(fn: (send: WireSession['send']) => Promise<T>): Promise<T> => {
+  const withSession = async <T>(fn: (session: WireSession) => Promise<T>): Promise<T> => {
     const session = await pool.acquire();
     try {
-      return await fn(session.send);
+      return await fn(session);
     } finally {
       pool.release(session);
     }
@@ -103,7 +103,7 @@ export async function openPostgres(url: string, statementTimeoutMs: number, max 
     kind: 'postgres',
     db,
     runScript: (script) =>
-      withSession(async (send) => {
+      withSession(async ({ send }) => {
         try {
           await runSimple(send, script);
         } catch (err) {
@@ -113,12 +113,12 @@ export async function openPostgres(url: string, statementTimeoutMs: number, max 
         }
       }),
     withLock: (lockId, fn) =>
-      withSession(async (send) => {
-        await runSimple(send, `select pg_advisory_lock(${Number(lockId)})`);
+      withSession(async ({ statements, send }) => {
+        await statements.run(send, 'select pg_advisory_lock($1)', [lockId]);
         try {
           return await fn();
         } finally {
-          await runSimple(send, `select pg_advisory_unlock(${Number(lockId)})`);
+          await statements.run(send, 'select pg_advisory_unlock($1)', [lockId]);
         }
       }),
     async ping() {

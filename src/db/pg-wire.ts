@@ -18,6 +18,7 @@ import {
   COMMIT,
   DatabaseError,
   findError,
+  MAX_PREPARED,
   noStreaming,
   PreparedStatements,
   queryResult,
@@ -159,6 +160,19 @@ export class WireSession {
  * on it. (A select that locks rows or calls a locking function is not one.)
  */
 export function isPlainRead(sql: string): boolean {
+  let plain = plainReads.get(sql);
+  if (plain === undefined) {
+    plain = classify(sql);
+    // Bounded like the prepared statements: past it, statements are classified each time.
+    if (plainReads.size < MAX_PREPARED) plainReads.set(sql, plain);
+  }
+  return plain;
+}
+
+/** Kysely emits the same text for the same query shape, so a statement is classified once. */
+const plainReads = new Map<string, boolean>();
+
+function classify(sql: string): boolean {
   return /^\s*select\b/i.test(sql) && !/\bfor\s+(update|no\s+key\s+update|share|key\s+share)\b|\bpg_(advisory|sleep|try_advisory)|\b(nextval|setval)\s*\(/i.test(sql);
 }
 
@@ -173,7 +187,7 @@ export class WirePool {
   readonly #sessions: WireSession[] = [];
   readonly #taken = new Set<WireSession>();
   readonly #waiting: Array<{ resolve: (s: WireSession) => void; reject: (e: Error) => void }> = [];
-  readonly #readers: Array<(s: WireSession) => void> = [];
+  readonly #readers: Array<{ resolve: (s: WireSession) => void; reject: (e: Error) => void }> = [];
   /** Sessions being opened. */
   #opening = 0;
   #ended = false;
@@ -181,8 +195,6 @@ export class WirePool {
   constructor(
     private readonly open: (onClose: (s: WireSession) => void) => Promise<WireSession>,
     private readonly max: number,
-    /** A new session is opened for reads when every shared one has this many answers outstanding. */
-    private readonly depth = PIPELINE_DEPTH,
   ) {}
 
   /** The shared session with the fewest answers outstanding. */
@@ -200,10 +212,10 @@ export class WirePool {
   async read<R>(sql: string, parameters: readonly unknown[]): Promise<StatementResult<R>> {
     if (this.#ended) throw new Error('the database pool has been closed');
     let session = this.#leastBusy();
-    if ((!session || session.outstanding >= this.depth) && this.#canOpen) {
+    if ((!session || session.outstanding >= PIPELINE_DEPTH) && this.#canOpen) {
       session = await this.#connect();
     } else if (!session) {
-      session = await new Promise<WireSession>((resolve) => this.#readers.push(resolve));
+      session = await new Promise<WireSession>((resolve, reject) => this.#readers.push({ resolve, reject }));
     }
     return session.statements.run<R>(session.send, sql, parameters);
   }
@@ -241,7 +253,7 @@ export class WirePool {
       void session.end();
       return;
     }
-    for (const reader of this.#readers.splice(0)) reader(session);
+    for (const reader of this.#readers.splice(0)) reader.resolve(session);
     const next = this.#waiting.shift();
     if (next) {
       this.#taken.add(session);
@@ -263,14 +275,16 @@ export class WirePool {
       },
       (err: Error) => {
         for (const w of this.#waiting.splice(0)) w.reject(err);
-        // Readers retry on the next session that frees up or opens.
+        // With no session left to free up, reads would wait for ever.
+        if (this.#sessions.length === 0) for (const r of this.#readers.splice(0)) r.reject(err);
       },
     );
   }
 
   async end(): Promise<void> {
     this.#ended = true;
-    for (const w of this.#waiting.splice(0)) w.reject(new Error('the database pool has been closed'));
+    const closed = new Error('the database pool has been closed');
+    for (const w of [...this.#waiting.splice(0), ...this.#readers.splice(0)]) w.reject(closed);
     await Promise.all(this.#sessions.filter((s) => !this.#taken.has(s)).map((s) => s.end()));
   }
 }
@@ -356,4 +370,3 @@ export class WireDriver implements Driver {
   }
 }
 
-export { WireDialect } from './wire.ts';
