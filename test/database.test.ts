@@ -105,3 +105,37 @@ describe('transactions', () => {
     expect(plain).toEqual({ i: 'read committed', r: 'off' });
   });
 });
+
+describe('rows', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('carry every column as an own property, the last of duplicate names winning, and never a prototype', async () => {
+    const { rows } = await sql<Record<string, unknown>>`select 1 as a, 'x' as "__proto__", 2 as a, null::text as "odd ""name""", 'y' as "constructor"`.execute(t.database.db);
+    const row = rows[0]!;
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    expect(Object.keys(row)).toEqual(['a', '__proto__', 'odd "name"', 'constructor']);
+    expect(row.a).toBe(2);
+    expect(Object.getOwnPropertyDescriptor(row, '__proto__')?.value).toBe('x');
+    expect(row['odd "name"']).toBeNull();
+    expect(row.constructor).toBe('y');
+  });
+
+  it("report the database's own message and code for a failed statement", async () => {
+    const failure = await sql`select 1 / 0`.execute(t.database.db).catch((err: unknown) => err);
+    expect(failure).toMatchObject({ name: 'DatabaseError', code: '22012', message: 'division by zero' });
+  });
+
+  it('read text arrays with quoted, escaped and null elements as PostgreSQL wrote them', async () => {
+    const values = [[], ['bug'], ['bug', 'ux'], ['a b', 'c,d', 'NULL', '', 'say "hi"', 'back\\slash', '{x}', 'ünï'], ['x', null]];
+    for (const v of values) {
+      const { rows } = await sql<{ v: Array<string | null> }>`select ${v}::text[] as v`.execute(t.database.db);
+      expect(rows[0]!.v).toEqual(v);
+    }
+  });
+});
