@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { iso } from '../lib/time.ts';
-import { parseTimestamptz } from './pg-text.ts';
+import { parseTextArray, parseTimestamptz } from './pg-text.ts';
 
 // What PostgreSQL prints, and what V8's generic parser (PGlite's own) makes of it.
 const CASES = [
@@ -17,6 +17,14 @@ const CASES = [
   '2026-03-29 01:30:00-03:30',
   '9999-12-31 23:59:59.999999+00',
   '0100-01-01 00:00:00+00',
+  '1900-02-28 23:59:59.9+00',
+  '1900-03-01 00:00:00+00',
+  '2000-02-29 12:00:00.000001+00',
+  '2100-03-01 00:00:00-01',
+  '1600-02-29 06:07:08.09+00',
+  '0400-12-31 23:59:59+00',
+  '1969-07-20 20:17:40.5+14',
+  '2026-01-01 00:00:00.1234567+00',
 ];
 
 describe('timestamptz text parser', () => {
@@ -43,5 +51,33 @@ describe('timestamptz text parser', () => {
       const generic = new Date(text);
       expect(fast instanceof Date ? fast.getTime() : fast).toEqual(generic.getTime());
     }
+  });
+});
+
+// As PostgreSQL prints text[] values: quoted where an element is empty, has spaces, quotes,
+// backslashes, commas or braces, or reads NULL.
+const ARRAYS: Array<[string, unknown[]]> = [
+  ['{}', []],
+  ['{bug}', ['bug']],
+  ['{bug,ux}', ['bug', 'ux']],
+  ['{NULL}', [null]],
+  ['{a,NULL,b}', ['a', null, 'b']],
+  ['{"NULL"}', ['NULL']],
+  ['{""}', ['']],
+  ['{"a b","c,d"}', ['a b', 'c,d']],
+  ['{"say \\"hi\\"","back\\\\slash"}', ['say "hi"', 'back\\slash']],
+  ['{"{x}",y}', ['{x}', 'y']],
+  ['{ünïcödé,日本}', ['ünïcödé', '日本']],
+];
+
+describe('text[] parser', () => {
+  it.each(ARRAYS)('reads %s', (text, expected) => {
+    expect(parseTextArray(text)).toEqual(expected);
+  });
+
+  it('gives each call its own array', () => {
+    const a = parseTextArray('{bug}');
+    a.push('x');
+    expect(parseTextArray('{bug}')).toEqual(['bug']);
   });
 });

@@ -4,18 +4,16 @@
 // - `timestamptz` is read digit by digit: the generic parsers send V8 down its slow legacy date
 //   parser (about 1 µs a value, two per task).
 // - `int8` (counts, sequences) stays a string, as node-postgres has it; SQL casts what it sums.
-import pgTypes from 'pg-types';
+// - `text[]` (labels) is split directly when no element is quoted or escaped, which is how
+//   PostgreSQL prints short words; anything else goes to the generic array parser.
+import pgTypes, { type TypeId } from 'pg-types';
 import { ISO_SECONDS } from '../lib/time.ts';
 
-/** Digits s[start, end) as a number, or NaN if any is not a digit. */
-function digits(s: string, start: number, end: number): number {
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return NaN;
-    n = n * 10 + d;
-  }
-  return n;
+/** Two digits at s[i], or NaN. */
+function two(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
 }
 
 function fallback(s: string): Date | number {
@@ -24,44 +22,78 @@ function fallback(s: string): Date | number {
   return new Date(s);
 }
 
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+}
+
+const FRACTION_SCALE = [100, 10, 1];
+
 /**
  * A timestamptz as PostgreSQL prints it with DateStyle ISO: `YYYY-MM-DD HH:MM:SS[.ffffff]±HH[:MM[:SS]]`.
  * Anything else (BC dates, years past 9999 or before 100, infinity) takes the generic path, which
- * gives the same results PGlite's own parser does.
+ * gives the same results PGlite's own parser does. The instant is computed here rather than with
+ * Date.UTC, which took 0.5 µs a call (25 µs for a page of 25 tasks); this takes 0.2 µs.
  */
 export function parseTimestamptz(s: string): Date | number {
-  if (s.length < 22 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) {
+  const n = s.length;
+  if (n < 22 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) {
     return fallback(s);
   }
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 7);
-  const day = digits(s, 8, 10);
-  const hour = digits(s, 11, 13);
-  const minute = digits(s, 14, 16);
-  const second = digits(s, 17, 19);
+  const year = two(s, 0) * 100 + two(s, 2);
+  const month = two(s, 5);
+  const day = two(s, 8);
+  const hour = two(s, 11);
+  const minute = two(s, 14);
+  const second = two(s, 17);
   let i = 19;
   let ms = 0;
   if (s.charCodeAt(i) === 46) {
-    const start = ++i;
-    while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
-    const fraction = s.slice(start, Math.min(i, start + 3)).padEnd(3, '0');
-    ms = digits(fraction, 0, 3);
+    // Milliseconds: the first three digits of the fraction, the rest truncated as Date does.
+    let k = 0;
+    for (i++; i < n; i++, k++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      if (k < 3) ms += d * FRACTION_SCALE[k]!;
+    }
+    if (k === 0) return fallback(s);
   }
   const sign = s.charCodeAt(i) === 43 ? 1 : s.charCodeAt(i) === 45 ? -1 : 0;
-  if (sign === 0 || year < 100) return fallback(s);
-  const rest = s.length - i - 1;
+  if (sign === 0 || year < 100 || !(month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59)) return fallback(s);
+  const rest = n - i - 1;
   if (rest !== 2 && rest !== 5 && rest !== 8) return fallback(s);
-  const offsetHours = digits(s, i + 1, i + 3);
-  const offsetMinutes = rest >= 5 ? digits(s, i + 4, i + 6) : 0;
-  const offsetSeconds = rest === 8 ? digits(s, i + 7, i + 9) : 0;
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second, ms) - sign * ((offsetHours * 60 + offsetMinutes) * 60 + offsetSeconds) * 1000;
+  const offsetHours = two(s, i + 1);
+  const offsetMinutes = rest >= 5 ? two(s, i + 4) : 0;
+  const offsetSeconds = rest === 8 ? two(s, i + 7) : 0;
+  const utc =
+    (daysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - sign * ((offsetHours * 60 + offsetMinutes) * 60 + offsetSeconds)) * 1000 + ms;
   if (Number.isNaN(utc)) return fallback(s);
   const date = new Date(utc);
   // In UTC the text already is the API's form, to the second (see iso()).
-  if (rest === 2 && offsetHours === 0) (date as Date & { [ISO_SECONDS]?: string })[ISO_SECONDS] = `${s.slice(0, 10)}T${s.slice(11, 19)}Z`;
+  if (rest === 2 && offsetHours === 0) (date as Date & { [ISO_SECONDS]?: string })[ISO_SECONDS] = s.slice(0, 10) + 'T' + s.slice(11, 19) + 'Z';
   return date;
 }
 
+const genericTextArray = pgTypes.getTypeParser(1009 as TypeId, 'text') as (value: string) => Array<string | null>;
+
+/** No quotes, escapes, braces inside, or separators other than commas: `{bug,ux}`. */
+const SIMPLE_ARRAY = /^\{[^"\\{}]+\}$/;
+
+/** A text[] as PostgreSQL prints it: `{}`, `{a,b}`, or with quoted elements, NULL and dimensions. */
+export function parseTextArray(s: string): Array<string | null> {
+  if (s === '{}') return [];
+  if (!SIMPLE_ARRAY.test(s)) return genericTextArray(s);
+  const items: Array<string | null> = s.slice(1, -1).split(',');
+  // An unquoted NULL is the null element; the string 'NULL' is printed quoted.
+  for (let i = 0; i < items.length; i++) if (items[i] === 'NULL') items[i] = null;
+  return items;
+}
+
+const TEXT_ARRAY_OID = 1009 as TypeId;
 const DATE_OID = 1082;
 const TIMESTAMPTZ_OID = 1184;
 
@@ -74,6 +106,7 @@ export function installTypeParsers(): void {
   if (installed) return;
   pgTypes.setTypeParser(DATE_OID, (value: string) => value);
   pgTypes.setTypeParser(TIMESTAMPTZ_OID, parseTimestamptz);
+  pgTypes.setTypeParser(TEXT_ARRAY_OID, parseTextArray);
   installed = true;
 }
 

@@ -88,8 +88,9 @@ export function taskRepository(db: Db) {
         const counted = await sql<{ n: number }>`select count(*)::int as n from tasks where ${where}`.execute(db);
         return { rows: [], total: counted.rows[0]!.n };
       }
-      const total = rows[0]!.total_matching;
-      return { rows: rows.map(({ total_matching: _, ...task }) => task), total };
+      // The rows keep their total_matching column: copying 25 rows without it cost more than the
+      // rest of this function, and a task is only ever shown through presentTask, which names its fields.
+      return { rows, total: rows[0]!.total_matching };
     },
 
     /** Only tasks of the given workspaces are ever returned; `lock` holds the row for an update. */
