@@ -2,9 +2,14 @@
 // issue 2. Embedded database by default; DATABASE_URL=postgres://… runs it on a fresh database
 // created on that server (and dropped at the end).
 //
-// Environment: BENCH_DURATION (seconds per measured run, default 10), BENCH_WARMUP (seconds of
-// warm-up before each scenario, default 2), BENCH_REPEAT (measured runs per scenario, medians
-// reported, default 1), BENCH_COLD_STARTS (default 3), BENCH_TASKS (default 100000),
+// Each measured run of a scenario is paired with a run of the bare server just before it, and the
+// ratio is the median of the pairs' ratios: this machine's speed drifts by a factor of two within
+// minutes, and a floor measured only at the start and the end moved the ratio from 3.7% to 6.7%
+// between two runs of the same build.
+//
+// Environment: BENCH_DURATION (seconds per measured run, default 5), BENCH_WARMUP (seconds of
+// warm-up before each scenario, default 2), BENCH_REPEAT (measured pairs per scenario, medians
+// reported, default 3), BENCH_COLD_STARTS (default 3), BENCH_TASKS (default 100000),
 // BENCH_PROJECTS (default 20), BENCH_ANALYZE (default 1: VACUUM (ANALYZE) after seeding), BENCH_CPU_PROF
 // (1: run the measured server under --cpu-prof, profile written into bench/results/),
 // BENCH_STRICT (1: exit 3 when a budget is missed), BENCH_START_TIMEOUT (seconds a server start may
@@ -36,9 +41,9 @@ function envInt(name: string, fallback: number, min = 0): number {
   return n;
 }
 
-const DURATION = envInt('BENCH_DURATION', 10, 1);
+const DURATION = envInt('BENCH_DURATION', 5, 1);
 const WARMUP = envInt('BENCH_WARMUP', 2, 0);
-const REPEAT = Math.round(envInt('BENCH_REPEAT', 1, 1));
+const REPEAT = Math.round(envInt('BENCH_REPEAT', 3, 1));
 const COLD_STARTS = Math.round(envInt('BENCH_COLD_STARTS', 3, 1));
 const TASKS = Math.round(envInt('BENCH_TASKS', 100_000, 1));
 const PROJECTS = Math.round(envInt('BENCH_PROJECTS', 20, 1));
@@ -173,16 +178,35 @@ function table(rows: Row[]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-async function measure(name: string, connections: number, spec: Omit<Parameters<typeof runLoad>[0], 'connections' | 'durationSec'>): Promise<LoadResult> {
+type Spec = Omit<Parameters<typeof runLoad>[0], 'connections' | 'durationSec'>;
+
+async function warmUp(spec: Spec, connections: number): Promise<void> {
   if (WARMUP > 0) await runLoad({ ...spec, connections, durationSec: WARMUP });
+}
+
+interface Paired {
+  result: LoadResult;
+  bare: LoadResult[];
+  /** Median of the runs' ratios to the bare run just before each. */
+  ratio: number;
+}
+
+/** REPEAT runs of a scenario, each just after a run of the bare server at the same connection count. */
+async function measurePaired(name: string, connections: number, spec: Spec, bare: Spec): Promise<Paired> {
+  await warmUp(spec, connections);
   const runs: LoadResult[] = [];
+  const bareRuns: LoadResult[] = [];
+  const ratios: number[] = [];
   for (let i = 0; i < REPEAT; i++) {
     if (interrupted) throw new Error('interrupted');
+    const b = await runLoad({ ...bare, connections, durationSec: DURATION });
     const r = await runLoad({ ...spec, connections, durationSec: DURATION });
-    log(`${name} @${connections}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
+    ratios.push(r.rps / b.rps);
+    log(`${name} @${connections}: ${r.rps.toFixed(0)} req/s (bare just before: ${b.rps.toFixed(0)}, ratio ${(100 * r.rps / b.rps).toFixed(2)}%), p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
     runs.push(r);
+    bareRuns.push(b);
   }
-  return combine(runs);
+  return { result: combine(runs), bare: bareRuns, ratio: median(ratios) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,15 +250,11 @@ async function main(): Promise<number> {
     log(`created database ${dbName}`);
   }
 
-  // 1. The floor.
-  // It stays up (idle) and is measured again at the end: the ratios use the median of both
-  // passes, so a change in the machine's load during the run moves floor and server alike.
+  // 1. The floor. It stays up (idle while the server is measured) and is measured just before
+  // each run of the server (see measurePaired).
   const bare = await spawnWithPortLine(['--import', 'tsx', 'bench/bare-server.ts'], ROOT);
-  const barePasses = new Map<number, LoadResult[]>(CONNECTIONS.map((c) => [c, []]));
-  const measureBare = async (pass: string) => {
-    for (const c of CONNECTIONS) barePasses.get(c)!.push(await measure(`bare (${pass})`, c, { url: `http://127.0.0.1:${bare.port}/`, serverPid: bare.pid }));
-  };
-  await measureBare('before');
+  const bareSpec: Spec = { url: `http://127.0.0.1:${bare.port}/`, serverPid: bare.pid };
+  for (const c of CONNECTIONS) await warmUp(bareSpec, c);
   const loadBefore = os.loadavg();
 
   // 2. First start: bootstrap, workspace and projects through the API.
@@ -345,15 +365,16 @@ async function main(): Promise<number> {
   ];
 
   const rows: Row[] = [];
-  for (const c of CONNECTIONS) rows.push({ scenario: 'bare node:http', connections: c, result: barePasses.get(c)![0]!, ratio: 1 });
-  const results: Record<string, Record<number, LoadResult>> = {};
+  const barePasses = new Map<number, LoadResult[]>(CONNECTIONS.map((c) => [c, []]));
+  const results: Record<string, Record<number, Paired>> = {};
   for (const sc of scenarios) {
     if (ONLY && !ONLY.has(sc.key)) continue;
     results[sc.key] = {};
     for (const c of CONNECTIONS) {
-      const r = await measure(sc.name, c, { ...sc.spec, serverPid: server.spawned.pid });
+      const r = await measurePaired(sc.name, c, { ...sc.spec, serverPid: server.spawned.pid }, bareSpec);
       results[sc.key]![c] = r;
-      rows.push({ scenario: sc.name, connections: c, result: r, ratio: NaN });
+      barePasses.get(c)!.push(...r.bare);
+      rows.push({ scenario: sc.name, connections: c, result: r.result, ratio: r.ratio });
     }
   }
 
@@ -361,19 +382,15 @@ async function main(): Promise<number> {
   const serverMem = memoryOf(server.spawned.pid);
   const serverCpuTotal = cpuSecondsOf(server.spawned.pid) - cpuAtStart;
   await stopServer(server);
-  await measureBare('after');
   const loadAfter = os.loadavg();
   const bareMem = memoryOf(bare.pid);
   await stopChild(bare.child);
-  const bareResults = new Map<number, LoadResult>(CONNECTIONS.map((c) => [c, combine(barePasses.get(c)!)]));
-  for (const row of rows) {
-    if (row.scenario === 'bare node:http') row.result = bareResults.get(row.connections)!;
-    else row.ratio = row.result.rps / bareResults.get(row.connections)!.rps;
-  }
+  const bareResults = new Map<number, LoadResult>(CONNECTIONS.filter((c) => barePasses.get(c)!.length > 0).map((c) => [c, combine(barePasses.get(c)!)]));
+  rows.unshift(...[...bareResults].map(([c, result]) => ({ scenario: 'bare node:http', connections: c, result, ratio: 1 })));
 
   // 7. Report.
-  const at32 = (key: string) => results[key]?.[32];
-  const ratio32 = (key: string) => (at32(key)?.rps ?? NaN) / bareResults.get(32)!.rps;
+  const at32 = (key: string) => results[key]?.[32]?.result;
+  const ratio32 = (key: string) => results[key]?.[32]?.ratio ?? NaN;
   const NOT_MEASURED = 'not measured (BENCH_ONLY)';
   const verdict = (key: string, budget: string, measured: () => string, pass: () => boolean) =>
     at32(key) ? { budget, measured: measured(), pass: pass() } : { budget, measured: NOT_MEASURED, pass: false, skipped: true };
@@ -393,9 +410,9 @@ async function main(): Promise<number> {
   const out: string[] = [];
   out.push('');
   out.push(`Sprintlane benchmark: ${KIND === 'pglite' ? 'embedded database (PGlite)' : 'PostgreSQL'}, ${TASKS} tasks in ${PROJECTS} projects, ${os.cpus().length} CPUs, node ${process.version}`);
-  out.push(`${DURATION} s per run after ${WARMUP} s warm-up${REPEAT > 1 ? `, median of ${REPEAT} runs` : ''}; ratios against the bare node:http server at the same connection count`);
-  out.push(`(bare = median of a pass before and after the server runs: ${CONNECTIONS.map((c) => `@${c} ${barePasses.get(c)!.map((r) => fmt(r.rps, 0)).join(' / ')} req/s`).join(', ')}; latency resolution 1 ms)`);
-  out.push(`load average (1 min) ${fmt(loadBefore[0]!, 1)} after the first bare pass, ${fmt(loadAfter[0]!, 1)} at the end`);
+  out.push(`${DURATION} s per run after ${WARMUP} s warm-up, median of ${REPEAT} runs; each run follows a run of the bare node:http server at the same connection count`);
+  out.push(`(ratio to bare = median of the runs' ratios to the bare run before each; the bare rows give the median of all bare runs: ${[...bareResults].map(([c, r]) => `@${c} ${fmt(r.rps, 0)} req/s (range ${fmt(Math.min(...barePasses.get(c)!.map((x) => x.rps)), 0)}–${fmt(Math.max(...barePasses.get(c)!.map((x) => x.rps)), 0)})`).join(', ')}; latency resolution 1 ms)`);
+  out.push(`load average (1 min) ${fmt(loadBefore[0]!, 1)} after the bare server's warm-up, ${fmt(loadAfter[0]!, 1)} at the end`);
   out.push('');
   out.push(table(rows));
   out.push('');
@@ -421,12 +438,12 @@ async function main(): Promise<number> {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, totalMemMb: Math.round(os.totalmem() / 2 ** 20), loadavg: os.loadavg(), platform: `${os.platform()} ${os.release()}` },
     node: process.version,
     settings: { serverEnv: SERVER_ENV, durationSec: DURATION, warmupSec: WARMUP, repeat: REPEAT, tasks: TASKS, projects: PROJECTS, analyze: ANALYZE, connections: CONNECTIONS, cpuProf: CPU_PROF },
-    bare: { ...Object.fromEntries(CONNECTIONS.map((c) => [c, { ...bareResults.get(c), passes: barePasses.get(c) }])), peakRssMb: bareMem?.peakRssMb },
-    loadavg: { afterFirstBarePass: loadBefore, atEnd: loadAfter },
+    bare: { ...Object.fromEntries([...bareResults].map(([c, r]) => [c, { ...r, runs: barePasses.get(c) }])), peakRssMb: bareMem?.peakRssMb },
+    loadavg: { afterBareWarmUp: loadBefore, atEnd: loadAfter },
     scenarios: Object.fromEntries(
       Object.entries(results).map(([key, byConn]) => [
         key,
-        Object.fromEntries(Object.entries(byConn).map(([c, r]) => [c, { ...r, ratioToBare: r.rps / bareResults.get(Number(c))!.rps }])),
+        Object.fromEntries(Object.entries(byConn).map(([c, r]) => [c, { ...r.result, ratioToBare: r.ratio, bareRuns: r.bare.map((b) => b.rps) }])),
       ]),
     ),
     coldStartMs: { median: coldStartMs, runs: coldStarts, firstStartEmptyDatabase: firstStartMs },
