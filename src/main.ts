@@ -52,11 +52,15 @@ async function main(): Promise<void> {
         },
       });
   phase('database_ms');
+  const deps = createDeps(config, database, { logger });
+  // Built before the migrations run: the embedded database's worker is still starting meanwhile
+  // (see openPglite), and nothing here queries it.
+  const app = await buildApp(deps);
+  phase('app_ms');
   const applied = await migrate(database);
   phase('migrations_ms');
   if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
 
-  const deps = createDeps(config, database, { logger });
   const boot = await bootstrap(deps);
   phase('bootstrap_ms');
   if (boot) {
@@ -70,8 +74,6 @@ async function main(): Promise<void> {
     process.stdout.write(lines.join('\n') + '\n');
   }
 
-  const app = await buildApp(deps);
-  phase('app_ms');
   const maintenance = startMaintenance(deps);
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -237,9 +237,19 @@ class PGliteConnection implements DatabaseConnection {
 }
 
 class PGliteDriver implements Driver {
-  constructor(private readonly session: PGliteSession) {}
+  #session: PGliteSession | undefined;
 
-  async init(): Promise<void> {}
+  constructor(private readonly opening: Promise<PGliteSession>) {}
+
+  private get session(): PGliteSession {
+    if (!this.#session) throw new Error('the embedded database is not open');
+    return this.#session;
+  }
+
+  /** Kysely calls this before the first query: statements wait here until the worker is ready. */
+  async init(): Promise<void> {
+    this.#session = await this.opening;
+  }
 
   // Each use gets its own connection object: they share the one session, and only transactions hold it.
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -290,7 +300,8 @@ class PGliteDriver implements Driver {
 }
 
 export class PGliteDialect extends WireDialect {
-  constructor(session: PGliteSession) {
+  /** `session` may still be opening; queries wait for it. */
+  constructor(session: Promise<PGliteSession>) {
     super(() => new PGliteDriver(session));
   }
 }
