@@ -37,7 +37,6 @@ export const VACUUM_AFTER_WAL_BYTES = 4 * 1024 * 1024;
 export const VACUUM_MIN_WAL_BYTES = 64 * 1024;
 export const VACUUM_AFTER_MS = 15 * 60 * 1000;
 
-// Each driver is imported only when used: loading both would slow every cold start.
 /**
  * Returns as soon as the embedded database's worker has been started, before it is ready (a
  * second or so): queries wait for it, and a failure to open rejects each of them. The caller
@@ -45,6 +44,7 @@ export const VACUUM_AFTER_MS = 15 * 60 * 1000;
  * every cold start.
  */
 export async function openPglite(options: PgliteOptions): Promise<Database> {
+  // Each driver is imported only when used: loading both would slow every cold start.
   const { PGliteDialect, PGliteSession } = await import('./pglite-dialect.ts');
   const opening = PGliteSession.open(options);
   // Its failure is reported by every query (the migrations come first), not as an unhandled rejection.

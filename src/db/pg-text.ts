@@ -78,7 +78,8 @@ export function parseTimestamptz(s: string): Date | number {
   return date;
 }
 
-const genericTextArray = pgTypes.getTypeParser(1009 as TypeId, 'text') as (value: string) => Array<string | null>;
+const TEXT_ARRAY_OID = 1009 as TypeId;
+const genericTextArray = pgTypes.getTypeParser(TEXT_ARRAY_OID, 'text') as (value: string) => Array<string | null>;
 
 /** No quotes, escapes, braces inside, or separators other than commas: `{bug,ux}`. */
 const SIMPLE_ARRAY = /^\{[^"\\{}]+\}$/;
@@ -93,7 +94,6 @@ export function parseTextArray(s: string): Array<string | null> {
   return items;
 }
 
-const TEXT_ARRAY_OID = 1009 as TypeId;
 const DATE_OID = 1082;
 const TIMESTAMPTZ_OID = 1184;
 

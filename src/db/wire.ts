@@ -76,8 +76,8 @@ export function decode<R>(bytes: Buffer): StatementResult<R> {
   /** Per row: the column names and parsers in force, then (start, length) per field; length -1 is null. */
   const layout: number[] = [];
   const rowStarts: number[] = [];
-  const rowColumns: Array<{ names: string[]; parsers: TextParser[] }> = [];
-  let columns: { names: string[]; parsers: TextParser[] } = { names: [], parsers: [] };
+  const rowColumns: Columns[] = [];
+  let columns = NO_COLUMNS;
   let affectedRows: number | undefined;
   let offset = 0;
   while (offset + 5 <= bytes.length) {
@@ -89,13 +89,15 @@ export function decode<R>(bytes: Buffer): StatementResult<R> {
         // RowDescription: count, then per field: name\0, table oid, column, type oid, size, modifier, format.
         const count = bytes.readUInt16BE(at);
         at += 2;
-        columns = { names: new Array<string>(count), parsers: new Array<TextParser>(count) };
+        const names = new Array<string>(count);
+        const parsers = new Array<TextParser>(count);
         for (let i = 0; i < count; i++) {
           const nul = bytes.indexOf(0, at);
-          columns.names[i] = bytes.toString('utf8', at, nul);
-          columns.parsers[i] = textParser(bytes.readUInt32BE(nul + 7));
+          names[i] = bytes.toString('utf8', at, nul);
+          parsers[i] = textParser(bytes.readUInt32BE(nul + 7));
           at = nul + 19;
         }
+        columns = { names, parsers, make: rowMaker(names) };
         bytes.fill(SPACE, offset, end);
         break;
       }
@@ -137,14 +139,8 @@ export function decode<R>(bytes: Buffer): StatementResult<R> {
   }
   const all = isAscii(bytes) ? bytes.toString('latin1') : undefined;
   const rows: R[] = new Array(rowStarts.length);
-  let lastColumns: (typeof rowColumns)[number] | undefined;
-  let make: RowMaker | undefined;
   for (let r = 0; r < rowStarts.length; r++) {
-    const { names, parsers } = rowColumns[r]!;
-    if (rowColumns[r] !== lastColumns) {
-      lastColumns = rowColumns[r];
-      make = rowMaker(names);
-    }
+    const { names, parsers, make } = rowColumns[r]!;
     const values: unknown[] = new Array(names.length);
     let k = rowStarts[r]!;
     for (let i = 0; i < names.length; i++, k += 2) {
@@ -152,7 +148,7 @@ export function decode<R>(bytes: Buffer): StatementResult<R> {
       const length = layout[k + 1]!;
       values[i] = length < 0 ? null : parsers[i]!(all !== undefined ? all.substring(start, start + length) : bytes.toString('utf8', start, start + length));
     }
-    rows[r] = make!(values) as R;
+    rows[r] = make(values) as R;
   }
   return { rows, affectedRows };
 }
@@ -165,7 +161,15 @@ export function decode<R>(bytes: Buffer): StatementResult<R> {
  * property like any other column instead of setting the prototype.
  */
 type RowMaker = (values: unknown[]) => Record<string, unknown>;
+/** A row description: column names, their parsers, and the maker of its rows. */
+interface Columns {
+  names: string[];
+  parsers: TextParser[];
+  make: RowMaker;
+}
 const rowMakers = new Map<string, RowMaker>();
+/** In force until an answer describes its rows (DataRow never comes before RowDescription). */
+const NO_COLUMNS: Columns = { names: [], parsers: [], make: () => ({}) };
 
 function rowMaker(names: string[]): RowMaker {
   const key = names.join('\0');
