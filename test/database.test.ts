@@ -1,8 +1,12 @@
 // How the server's PostgreSQL sessions run their statements: prepared once per session and kept on
 // their generic plan, unless SPRINTLANE_DB_PREPARE=false (poolers that cannot keep them).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPglite } from '../src/db/database.ts';
 import { createTestApp, type TestApp } from './app.ts';
 import { makeTask, makeWorld } from './factories.ts';
 
@@ -83,7 +87,7 @@ describe.skipIf(!postgres)('PostgreSQL sessions', () => {
   });
 });
 
-describe('transactions', () => {
+describe('statements', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp();
@@ -92,7 +96,7 @@ describe('transactions', () => {
     await t?.close();
   });
 
-  it('run with the isolation level and access mode they ask for, and plain ones with the defaults', async () => {
+  it('in transactions run with the isolation level and access mode they ask for, and plain ones with the defaults', async () => {
     const settings = await t.database.db
       .transaction()
       .setIsolationLevel('serializable')
@@ -104,18 +108,8 @@ describe('transactions', () => {
       .execute(async (tx) => (await sql<{ i: string; r: string }>`select current_setting('transaction_isolation') as i, current_setting('transaction_read_only') as r`.execute(tx)).rows[0]);
     expect(plain).toEqual({ i: 'read committed', r: 'off' });
   });
-});
 
-describe('rows', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(async () => {
-    await t?.close();
-  });
-
-  it('carry every column as an own property, the last of duplicate names winning, and never a prototype', async () => {
+  it('give rows that carry every column as an own property, the last of duplicate names winning, and never a prototype', async () => {
     const { rows } = await sql<Record<string, unknown>>`select 1 as a, 'x' as "__proto__", 2 as a, null::text as "odd ""name""", 'y' as "constructor"`.execute(t.database.db);
     const row = rows[0]!;
     expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
@@ -136,6 +130,24 @@ describe('rows', () => {
     for (const v of values) {
       const { rows } = await sql<{ v: Array<string | null> }>`select ${v}::text[] as v`.execute(t.database.db);
       expect(rows[0]!.v).toEqual(v);
+    }
+  });
+});
+
+describe.skipIf(postgres)('the embedded database', () => {
+  it('opened on a data dir it cannot use, fails every query with the reason, and still closes', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sprintlane-bad-'));
+    const file = path.join(dir, 'pgdata');
+    writeFileSync(file, 'not a data directory');
+    try {
+      // openPglite returns before the worker is ready (see main.ts): the failure comes with the queries.
+      const database = await openPglite({ dataDir: file });
+      const reason = `the embedded database did not start in ${file}: ErrnoError (errno`;
+      for (let i = 0; i < 2; i++) await expect(sql`select 1`.execute(database.db)).rejects.toThrow(reason);
+      await expect(database.runScript('select 1')).rejects.toThrow();
+      await database.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -100,7 +100,7 @@ export class PGliteSession {
       const onMessage = (m: { ready?: boolean; error?: Record<string, string> }) => {
         worker.off('error', reject);
         if (m.ready) resolve();
-        else reject(new DatabaseError(m.error ?? { message: 'the embedded database did not start' }));
+        else reject(new DatabaseError({ ...m.error, message: `the embedded database did not start in ${options.dataDir ?? 'memory'}: ${m.error?.message ?? 'no reason given'}` }));
       };
       worker.once('message', onMessage);
       worker.once('error', reject);

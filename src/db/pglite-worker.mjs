@@ -22,7 +22,9 @@ const options = workerData ?? {};
 function describe(err) {
   if (err && typeof err === 'object') {
     const e = /** @type {Record<string, unknown>} */ (err);
-    const out = /** @type {Record<string, unknown>} */ ({ message: String(e.message ?? err) });
+    // The file system's errors (Emscripten's ErrnoError) carry only a name and an errno.
+    const message = typeof e.message === 'string' ? e.message : typeof e.errno === 'number' ? `${String(e.name ?? 'error')} (errno ${e.errno})` : String(err);
+    const out = /** @type {Record<string, unknown>} */ ({ message });
     for (const key of ['code', 'severity', 'detail', 'hint', 'constraint', 'table', 'column', 'schema', 'routine']) {
       if (typeof e[key] === 'string') out[key] = e[key];
     }
