@@ -20,6 +20,7 @@ import { memberRoutes } from './modules/members/member.routes.ts';
 import { projectRoutes } from './modules/projects/project.routes.ts';
 import { systemRoutes } from './modules/system/system.routes.ts';
 import { taskRoutes } from './modules/tasks/task.routes.ts';
+import { timeEntryRoutes, timeTrackingRoutes } from './modules/time-entries/time-entry.routes.ts';
 import { workspaceRoutes } from './modules/workspaces/workspace.routes.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -196,6 +197,8 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   memberRoutes(app, deps);
   projectRoutes(app, deps);
   taskRoutes(app, deps);
+  timeEntryRoutes(app, deps);
+  timeTrackingRoutes(app, deps);
   apiKeyRoutes(app, deps);
   adminRoutes(app, deps);
 

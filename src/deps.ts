@@ -12,6 +12,7 @@ import { ApiKeyService } from './modules/api-keys/api-key.service.ts';
 import { MemberService } from './modules/members/member.service.ts';
 import { ProjectService } from './modules/projects/project.service.ts';
 import { TaskService } from './modules/tasks/task.service.ts';
+import { TimeEntryService } from './modules/time-entries/time-entry.service.ts';
 import { WorkspaceService } from './modules/workspaces/workspace.service.ts';
 
 export interface Metrics {
@@ -35,6 +36,7 @@ export interface Deps {
     members: MemberService;
     projects: ProjectService;
     tasks: TaskService;
+    timeEntries: TimeEntryService;
     apiKeys: ApiKeyService;
     admin: AdminService;
   };
@@ -102,6 +104,7 @@ export function createDeps(
       members: new MemberService({ db, clock, ids, ...forget }),
       projects,
       tasks: new TaskService({ db, clock, ids, projects }),
+      timeEntries: new TimeEntryService({ db, clock, ids }),
       apiKeys,
       admin: new AdminService({ db, clock, ids, apiKeys }),
     },

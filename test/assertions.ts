@@ -19,11 +19,12 @@ export function expectError(res: Response, status: number, code?: string, param?
 export async function fingerprint(db: Db): Promise<Record<string, unknown>> {
   const { rows } = await sql<Record<string, string | null>>`select
     (select string_agg(concat_ws(',', id, email, username, name, is_instance_admin), '|' order by id) from users) as users,
-    (select string_agg(concat_ws(',', id, slug, name, plan, time_zone, version, updated_at), '|' order by id) from workspaces) as workspaces,
+    (select string_agg(concat_ws(',', id, slug, name, plan, time_zone, allow_overlapping_time_entries, max_timer_minutes, version, updated_at), '|' order by id) from workspaces) as workspaces,
     (select string_agg(concat_ws(',', id, workspace_id, user_id, role, version), '|' order by id) from memberships) as memberships,
     (select string_agg(concat_ws(',', id, workspace_id, name, slug, description, statuses::text, last_task_number, version), '|' order by id) from projects) as projects,
     (select string_agg(concat_ws(',', id, project_id, title, description, status, priority, labels::text, assignee_id, due_date, estimated_minutes, version), '|' order by id) from tasks) as tasks,
     (select string_agg(concat_ws(',', id, user_id, name, scopes::text, project_id, expires_at, revoked_at), '|' order by id) from api_keys) as api_keys,
+    (select string_agg(concat_ws(',', id, task_id, user_id, started_at, ended_at, description, billable, auto_stopped, version), '|' order by id) from time_entries) as time_entries,
     (select count(*)::text from events) as events,
     (select count(*)::text from idempotency_keys) as idempotency_keys`.execute(db);
   return rows[0]!;

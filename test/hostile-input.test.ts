@@ -19,6 +19,12 @@ interface World {
   otherProj: string;
   otherTask: string;
   otherMem: string;
+  taskUuid: string;
+  companySlug: string;
+  projectSlug: string;
+  /** The owner's manual time entry, and their running timer. */
+  entry: number;
+  timer: number;
 }
 
 let t: TestApp;
@@ -30,7 +36,17 @@ beforeAll(async () => {
   w.owner = world.owner;
   w.ws = world.workspace.id;
   w.proj = world.project.id;
-  w.task = (await makeTask(t, w.owner, w.proj, { labels: ['keep'], estimated_minutes: 30 })).id;
+  const task = await makeTask(t, w.owner, w.proj, { labels: ['keep'], estimated_minutes: 30 });
+  w.task = task.id;
+  w.taskUuid = task.uuid;
+  w.companySlug = world.workspace.slug;
+  w.projectSlug = world.project.slug;
+  const entry = await t.request({ method: 'POST', url: '/v1/time-entries', key: w.owner.key, body: { task_id: w.task, duration_minutes: 30, date: '2026-01-15' } });
+  expect(entry.status, entry.text).toBe(201);
+  w.entry = entry.body.data.id;
+  const timer = await t.request({ method: 'POST', url: '/time-trackings', key: w.owner.key, body: { company_slug: w.companySlug, project_slug: w.projectSlug, task_uuid: w.taskUuid } });
+  expect(timer.status, timer.text).toBe(201);
+  w.timer = timer.body.data.id;
   w.member = await makeUser(t);
   w.mem = (await addMember(t, w.owner, w.ws, w.member, 'member')).id;
   const other = await makeWorld(t);
@@ -141,6 +157,46 @@ const ENDPOINTS: Record<string, Endpoint> = {
     valid: () => ({ role: 'viewer' }),
     required: ['role'],
     fields: { role: { type: 'enum' } },
+  },
+  'POST /v1/time-entries': {
+    method: 'POST',
+    url: () => '/v1/time-entries',
+    valid: () => ({ task_id: 'TASK', duration_minutes: 15 }),
+    required: ['task_id'],
+    fields: {
+      task_id: { type: 'string', maxLength: 64 },
+      duration_minutes: { type: 'integer' },
+      date: { type: 'string', maxLength: 10 },
+      started_at: { type: 'string', maxLength: 40 },
+      description: { type: 'string', maxLength: 10_000 },
+    },
+  },
+  'PATCH /v1/time-entries/:id': {
+    method: 'PATCH',
+    url: (w) => `/v1/time-entries/${w.entry}`,
+    valid: () => ({ description: 'Edited', duration_minutes: 20 }),
+    required: [],
+    fields: { description: { type: 'string', maxLength: 10_000 }, duration_minutes: { type: 'integer' }, ended_at: { type: 'string', maxLength: 40 } },
+  },
+  'POST /time-trackings': {
+    method: 'POST',
+    url: () => '/time-trackings',
+    valid: () => ({ company_slug: 'CO_SLUG', project_slug: 'PR_SLUG', task_uuid: 'TASK_UUID', started_at: '2026-02-06T14:00:00Z', ended_at: '2026-02-06T16:30:00Z' }),
+    required: ['company_slug', 'project_slug', 'task_uuid'],
+    fields: {
+      company_slug: { type: 'string', maxLength: 63 },
+      project_slug: { type: 'string', maxLength: 63 },
+      task_uuid: { type: 'string', maxLength: 64 },
+      started_at: { type: 'string', maxLength: 40 },
+      description: { type: 'string', maxLength: 10_000 },
+    },
+  },
+  'PUT /time-trackings/:id': {
+    method: 'PUT',
+    url: (w) => `/time-trackings/${w.timer}`,
+    valid: () => ({ company_slug: 'CO_SLUG', project_slug: 'PR_SLUG' }),
+    required: ['company_slug', 'project_slug'],
+    fields: { company_slug: { type: 'string', maxLength: 63 }, project_slug: { type: 'string', maxLength: 63 } },
   },
   'POST /v1/api-keys': {
     method: 'POST',
@@ -340,6 +396,24 @@ function idCases(): Case[] {
     { endpoint: 'POST /v1/workspaces/:id/members', what: 'email: not an email', body: { email: SQL_TEXT }, status: 400, param: 'email' },
     { endpoint: 'POST /v1/workspaces/:id/members', what: 'email: an existing member', body: { email: 'MEMBER_EMAIL' }, status: 409, code: 'ALREADY_MEMBER', param: 'email' },
     { endpoint: 'POST /v1/workspaces', what: 'time_zone: unknown', body: { name: unique('W '), time_zone: 'Mars/Olympus' }, status: 422, param: 'time_zone' },
+    { endpoint: 'POST /v1/time-entries', what: "task_id: another workspace's task", body: { task_id: 'OTHER_TASK', duration_minutes: 5 }, status: 404, code: 'NOT_FOUND' },
+    { endpoint: 'POST /v1/time-entries', what: 'task_id: a project id', body: { task_id: 'PROJ', duration_minutes: 5 }, status: 404, code: 'NOT_FOUND' },
+    { endpoint: 'POST /v1/time-entries', what: 'task_id: SQL text', body: { task_id: SQL_TEXT, duration_minutes: 5 }, status: 404, code: 'NOT_FOUND' },
+    { endpoint: 'POST /v1/time-entries', what: 'end before start', body: { task_id: 'TASK', started_at: '2026-02-06T16:00:00Z', ended_at: '2026-02-06T15:00:00Z' }, status: 422, param: 'ended_at' },
+    { endpoint: 'POST /v1/time-entries', what: 'a 25-hour entry', body: { task_id: 'TASK', started_at: '2026-02-06T00:00:00Z', ended_at: '2026-02-07T01:00:00Z' }, status: 422, code: 'ENTRY_TOO_LONG', param: 'ended_at' },
+    { endpoint: 'POST /v1/time-entries', what: 'started_at without an offset', body: { task_id: 'TASK', started_at: '2026-02-06T14:00:00', ended_at: '2026-02-06T15:00:00Z' }, status: 400, param: 'started_at' },
+    { endpoint: 'POST /v1/time-entries', what: 'started_at: an impossible time', body: { task_id: 'TASK', started_at: '2026-02-06T25:00:00Z', ended_at: '2026-02-06T15:00:00Z' }, status: 400, param: 'started_at' },
+    { endpoint: 'POST /v1/time-entries', what: 'date: an impossible date', body: { task_id: 'TASK', duration_minutes: 5, date: '2026-02-30' }, status: [400, 422], param: 'date' },
+    { endpoint: 'POST /v1/time-entries', what: 'duration_minutes: 0', body: { task_id: 'TASK', duration_minutes: 0 }, status: 400, param: 'duration_minutes' },
+    { endpoint: 'POST /v1/time-entries', what: 'duration_minutes: 1441', body: { task_id: 'TASK', duration_minutes: 1441 }, status: 400, param: 'duration_minutes' },
+    { endpoint: 'PATCH /v1/time-entries/:id', what: 'ended_at before started_at', body: { ended_at: '2000-01-01T00:00:00Z' }, status: 422, param: 'ended_at' },
+    { endpoint: 'POST /time-trackings', what: 'an unknown company_slug', body: { company_slug: 'no-such-company', project_slug: 'PR_SLUG', task_uuid: 'TASK_UUID' }, status: 404, code: 'NOT_FOUND' },
+    { endpoint: 'POST /time-trackings', what: 'task_uuid: not a uuid', body: { company_slug: 'CO_SLUG', project_slug: 'PR_SLUG', task_uuid: SQL_TEXT }, status: 404, code: 'NOT_FOUND' },
+    { endpoint: 'POST /time-trackings', what: 'a second running timer', body: { company_slug: 'CO_SLUG', project_slug: 'PR_SLUG', task_uuid: 'TASK_UUID' }, status: 409, code: 'TIMER_ALREADY_RUNNING' },
+    { endpoint: 'POST /time-trackings', what: 'ended_at without started_at', body: { company_slug: 'CO_SLUG', project_slug: 'PR_SLUG', task_uuid: 'TASK_UUID', ended_at: '2026-02-06T15:00:00Z' }, status: 400, param: 'started_at' },
+    { endpoint: 'PUT /time-trackings/:id', what: 'an entry that is not running', url: (w) => `/time-trackings/${w.entry}`, body: { company_slug: 'CO_SLUG', project_slug: 'PR_SLUG' }, status: 409, code: 'TIMER_NOT_RUNNING' },
+    { endpoint: 'PUT /time-trackings/:id', what: 'a garbage id', url: () => `/time-trackings/${encodeURIComponent("1' or '1'='1")}`, body: { company_slug: 'CO_SLUG', project_slug: 'PR_SLUG' }, status: 404, code: 'NOT_FOUND' },
+    { endpoint: 'PUT /time-trackings/:id', what: 'an id past bigint', url: () => '/time-trackings/99999999999999999999999', body: { company_slug: 'CO_SLUG', project_slug: 'PR_SLUG' }, status: 404, code: 'NOT_FOUND' },
     { endpoint: 'POST /v1/workspaces', what: 'slug: SQL text', body: { name: unique('W '), slug: SQL_TEXT }, status: 400, param: 'slug' },
     { endpoint: 'POST /v1/workspaces/:id/projects', what: 'slug: uppercase and spaces', body: { name: unique('P '), slug: 'Not A Slug' }, status: 400, param: 'slug' },
   );
@@ -349,7 +423,17 @@ function idCases(): Case[] {
 /** Placeholders in body-id cases, resolved once the world exists. */
 function resolveIds(body: unknown): unknown {
   if (typeof body !== 'object' || body === null) return body;
-  const map: Record<string, string> = { PROJ: w.proj, TASK: w.task, OTHER_USER: w.otherOwner.userId, OTHER_PROJ: w.otherProj, MEMBER_EMAIL: w.member.email };
+  const map: Record<string, string> = {
+    PROJ: w.proj,
+    TASK: w.task,
+    OTHER_USER: w.otherOwner.userId,
+    OTHER_PROJ: w.otherProj,
+    OTHER_TASK: w.otherTask,
+    MEMBER_EMAIL: w.member.email,
+    TASK_UUID: w.taskUuid,
+    CO_SLUG: w.companySlug,
+    PR_SLUG: w.projectSlug,
+  };
   return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, typeof v === 'string' && map[v] ? map[v] : v]));
 }
 
@@ -431,7 +515,7 @@ describe('hostile input', () => {
   it('the valid body of every endpoint is accepted, so each hostile case fails for the one thing it breaks', async () => {
     for (const [name, e] of Object.entries(ENDPOINTS)) {
       const before = await fingerprint(t.database.db);
-      const res = await t.request({ method: e.method, url: e.url(w), key: w.owner.key, body: e.valid() });
+      const res = await t.request({ method: e.method, url: e.url(w), key: w.owner.key, body: resolveIds(e.valid()) });
       expect(res.status, `${name}: ${res.text}`).toBeLessThan(300);
       // ...and the fingerprint sees the change, so "changed nothing" above is a real check.
       expect(await fingerprint(t.database.db), name).not.toEqual(before);

@@ -20,6 +20,9 @@ const CAN: Record<Action, Row> = {
   'project:delete': row(true, true, false, false),
   'task:read': row(true, true, true, true),
   'task:write': row(true, true, true, false),
+  'time:read': row(true, true, true, true),
+  'time:write': row(true, true, true, false),
+  'time:manage': row(true, true, false, false),
 };
 
 // granter (row) may hand out granted (column)

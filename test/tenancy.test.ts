@@ -30,7 +30,7 @@ interface Doc {
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 /** Which resource an {id} names, from the path segment in front of it. */
-type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user';
+type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user' | 'timeEntry';
 const KIND_BY_SEGMENT: Record<string, Kind> = {
   workspaces: 'workspace',
   projects: 'project',
@@ -38,8 +38,10 @@ const KIND_BY_SEGMENT: Record<string, Kind> = {
   members: 'member',
   'api-keys': 'apiKey',
   users: 'user',
+  'time-entries': 'timeEntry',
+  'time-trackings': 'timeEntry',
 };
-const PREFIX: Record<Kind, string> = { workspace: 'ws', project: 'proj', task: 'task', member: 'mem', apiKey: 'key', user: 'user' };
+const PREFIX: Record<Exclude<Kind, 'timeEntry'>, string> = { workspace: 'ws', project: 'proj', task: 'task', member: 'mem', apiKey: 'key', user: 'user' };
 
 /** Instance-administration routes refuse a non-administrator with 403 whatever the id; every other one says 404. */
 const INSTANCE_ADMIN_PATHS = /^\/v1\/admin\//;
@@ -62,7 +64,16 @@ const FIELD_VALUES: Record<string, () => unknown> = {
   email: () => `${unique('probe')}@example.test`,
   name: () => unique('Probe '),
   title: () => unique('Probe '),
+  // The GitScrum-style routes name a project by slugs: the caller's own, so that only the entry
+  // id decides the answer.
+  company_slug: () => strangerSlugs.company_slug,
+  project_slug: () => strangerSlugs.project_slug,
 };
+
+/** Query parameters a route needs besides its id. */
+function queryFor(route: string): string {
+  return route.startsWith('/time-trackings/') ? `?company_slug=${strangerSlugs.company_slug}&project_slug=${strangerSlugs.project_slug}` : '';
+}
 
 /** A valid body from the operation's request schema: required fields, plus the well-known ones it has. */
 function bodyFor(path: string, method: string, op: Operation): Record<string, unknown> | undefined {
@@ -95,7 +106,8 @@ function sample(s: JsonSchema, where: string): unknown {
   throw new Error(`${where}: cannot make a value for ${JSON.stringify(s)}`);
 }
 
-const randomId = (kind: Kind) => `${PREFIX[kind]}_${base62(16)}`;
+// Time entries have integer ids: a random one far beyond any this test creates.
+const randomId = (kind: Kind) => (kind === 'timeEntry' ? String(1_000_000_000 + Math.floor(Math.random() * 1_000_000_000)) : `${PREFIX[kind]}_${base62(16)}`);
 
 let t: TestApp;
 let owner: Actor;
@@ -104,6 +116,7 @@ let teammate: Actor;
 const ids = {} as Record<Kind, string>;
 let otherProject: { id: string };
 let otherTask: { id: string };
+let strangerSlugs: { company_slug: string; project_slug: string };
 
 
 beforeAll(async () => {
@@ -125,7 +138,12 @@ beforeAll(async () => {
   otherProject = p2.body.data;
   otherTask = await makeTask(t, owner, otherProject.id);
   // The stranger has a workspace of their own, so their key reaches real data, just not the owner's.
-  stranger = (await makeWorld(t)).owner;
+  const strangerWorld = await makeWorld(t);
+  stranger = strangerWorld.owner;
+  strangerSlugs = { company_slug: strangerWorld.workspace.slug, project_slug: strangerWorld.project.slug };
+  const entry = await t.request({ method: 'POST', url: '/v1/time-entries', key: owner.key, body: { task_id: task.id, duration_minutes: 30 } });
+  expect(entry.status, entry.text).toBe(201);
+  ids.timeEntry = String(entry.body.data.id);
 });
 afterAll(async () => {
   await t?.close();
@@ -150,6 +168,8 @@ async function ownerView(kind: Kind, id: string): Promise<Response> {
     }
     case 'user':
       return t.request({ url: '/v1/api-keys/self', key: owner.key });
+    case 'timeEntry':
+      return t.request({ url: `/v1/time-entries/${id}`, key: owner.key });
   }
 }
 
@@ -193,7 +213,7 @@ function idProbes(doc: Doc, filter: (kind: Kind) => boolean, realIds: Partial<Re
       if (!METHODS.includes(method)) continue;
       const realId = realIds[kind];
       if (!realId) throw new Error(`${route}: no real id of kind ${kind}`);
-      probes.push({ route, kind, realId, method: method.toUpperCase(), url: route, body: bodyFor(route, method, op) });
+      probes.push({ route, kind, realId, method: method.toUpperCase(), url: route + queryFor(route), body: bodyFor(route, method, op) });
     }
   }
   // Reads and writes first, deletes last, so a leaking DELETE cannot hide a leaking read.

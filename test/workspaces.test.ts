@@ -60,7 +60,7 @@ describe('GET /v1/workspaces/:id', () => {
     const { viewer, workspace } = await team();
     const w = await getWorkspace(viewer.key, workspace.id);
     expect(w).toMatchObject({ id: workspace.id, slug: workspace.slug, name: workspace.name, plan: 'free', time_zone: 'UTC', role: 'viewer' });
-    expect(Object.keys(w).sort()).toEqual(['created_at', 'id', 'name', 'plan', 'role', 'slug', 'time_zone', 'updated_at']);
+    expect(Object.keys(w).sort()).toEqual(['allow_overlapping_time_entries', 'created_at', 'id', 'max_timer_minutes', 'name', 'plan', 'role', 'slug', 'time_zone', 'updated_at']);
   });
 
   it("another user's workspace answers 404 exactly like a workspace that does not exist", async () => {

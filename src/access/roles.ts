@@ -12,7 +12,10 @@ export type Action =
   | 'project:update'
   | 'project:delete'
   | 'task:read'
-  | 'task:write';
+  | 'task:write'
+  | 'time:read'
+  | 'time:write'
+  | 'time:manage';
 
 const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 
@@ -28,6 +31,11 @@ const MINIMUM: Record<Action, Role> = {
   'project:delete': 'admin',
   'task:read': 'viewer',
   'task:write': 'member',
+  'time:read': 'viewer',
+  // Tracking one's own time.
+  'time:write': 'member',
+  // Stopping, editing and deleting other people's entries.
+  'time:manage': 'admin',
 };
 
 export const ROLES: readonly Role[] = ['owner', 'admin', 'member', 'viewer'];

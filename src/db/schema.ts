@@ -20,6 +20,8 @@ export interface WorkspacesTable {
   rate_limit_hourly: number | null;
   rate_limit_burst: number | null;
   time_zone: Generated<string>;
+  allow_overlapping_time_entries: Generated<boolean>;
+  max_timer_minutes: Generated<number>;
   version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -88,6 +90,24 @@ export interface TasksTable {
   updated_at: Timestamp;
 }
 
+export interface TimeEntriesTable {
+  /** int8: read as a string (see pg-text.ts); presented as a number. */
+  id: Generated<string>;
+  workspace_id: string;
+  project_id: string;
+  task_id: string;
+  user_id: string;
+  started_at: Timestamp;
+  ended_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  description: Generated<string>;
+  billable: Generated<boolean>;
+  is_manual: Generated<boolean>;
+  auto_stopped: Generated<boolean>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface EventsTable {
   seq: Generated<string>;
   id: string;
@@ -122,6 +142,7 @@ export interface DB {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
   tasks: TasksTable;
+  time_entries: TimeEntriesTable;
   events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
 }
@@ -132,3 +153,4 @@ export type Membership = Selectable<MembershipsTable>;
 export type Project = Selectable<ProjectsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type Task = Selectable<TasksTable>;
+export type TimeEntry = Selectable<TimeEntriesTable>;

@@ -8,6 +8,8 @@ export function presentWorkspace(w: Workspace, role: Role) {
     name: w.name,
     plan: w.plan,
     time_zone: w.time_zone,
+    allow_overlapping_time_entries: w.allow_overlapping_time_entries,
+    max_timer_minutes: w.max_timer_minutes,
     role,
     created_at: iso(w.created_at),
     updated_at: iso(w.updated_at),

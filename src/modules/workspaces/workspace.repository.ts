@@ -47,7 +47,7 @@ export function workspaceRepository(db: Db) {
       return db.insertInto('workspaces').values(row).returningAll().executeTakeFirstOrThrow();
     },
 
-    update(id: string, changes: Partial<Pick<Workspace, 'name' | 'slug' | 'time_zone' | 'plan'>>, at: Date): Promise<Workspace> {
+    update(id: string, changes: Partial<Pick<Workspace, 'name' | 'slug' | 'time_zone' | 'plan' | 'allow_overlapping_time_entries' | 'max_timer_minutes'>>, at: Date): Promise<Workspace> {
       return db
         .updateTable('workspaces')
         .set({ ...changes, updated_at: at, version: sql`version + 1` })

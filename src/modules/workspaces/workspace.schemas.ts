@@ -12,6 +12,8 @@ export const WorkspaceSchema = Type.Object(
     name: Type.String(),
     plan: PlanSchema,
     time_zone: Type.String({ description: 'IANA time zone used by reports by default' }),
+    allow_overlapping_time_entries: Type.Boolean({ description: "Whether one user's time entries may overlap (default true); when false, an overlapping entry is refused with 409" }),
+    max_timer_minutes: Type.Integer({ description: 'A timer running longer than this is stopped at this limit and marked auto_stopped (default 1440, at most 1440)' }),
     role: RoleSchema,
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -35,6 +37,8 @@ export const UpdateWorkspaceBody = Type.Object(
     slug: Type.Optional(Slug),
     time_zone: Type.Optional(TimeZone),
     plan: Type.Optional(PlanSchema),
+    allow_overlapping_time_entries: Type.Optional(Type.Boolean()),
+    max_timer_minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440 })),
   },
   { additionalProperties: false },
 );

@@ -75,11 +75,13 @@ export class WorkspaceService {
     const before = await repo.findForUpdate(id);
     if (!before) throw errors.notFound('Workspace');
     checkIfMatch(ifMatch, before.version);
-    const changes: Partial<Pick<Workspace, 'name' | 'slug' | 'time_zone' | 'plan'>> = {};
+    const changes: Partial<Pick<Workspace, 'name' | 'slug' | 'time_zone' | 'plan' | 'allow_overlapping_time_entries' | 'max_timer_minutes'>> = {};
     if (input.name !== undefined) changes.name = input.name;
     if (input.slug !== undefined) changes.slug = input.slug;
     if (input.time_zone !== undefined) changes.time_zone = input.time_zone;
     if (input.plan !== undefined) changes.plan = input.plan;
+    if (input.allow_overlapping_time_entries !== undefined) changes.allow_overlapping_time_entries = input.allow_overlapping_time_entries;
+    if (input.max_timer_minutes !== undefined) changes.max_timer_minutes = input.max_timer_minutes;
     const after = await repo.update(id, changes, this.deps.clock.now());
     const data = presentWorkspace(after, role);
     await recordEvent(tx, this.deps.ids, actorOf(p), {

@@ -1,0 +1,117 @@
+import { sql, type Insertable } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { TimeEntriesTable } from '../../db/schema.ts';
+import type { SortSpec } from '../../lib/listing.ts';
+import type { EntryRow } from './time-entry.presenter.ts';
+
+export type EntrySortColumn = 'started_at' | 'ended_at' | 'created_at' | 'updated_at';
+
+export interface EntryFilter {
+  workspaceIds: string[];
+  /** A project key's project, or the project asked for. */
+  projectId?: string;
+  taskId?: string;
+  userId?: string;
+  billable?: boolean;
+  running?: boolean;
+  /** Entries that overlap [from, to). */
+  from?: Date;
+  to?: Date;
+}
+
+/** A time entry id as the API shows it: a positive integer (in a path, its decimal text). */
+export function looksLikeEntryId(id: string | number): boolean {
+  const text = String(id);
+  return /^[1-9][0-9]{0,15}$/.test(text);
+}
+
+export function timeEntryRepository(db: Db) {
+  /** The entries a filter selects, before anything is selected from them. */
+  function scoped(f: EntryFilter) {
+    let q = db.selectFrom('time_entries as e').where('e.workspace_id', 'in', f.workspaceIds);
+    if (f.projectId !== undefined) q = q.where('e.project_id', '=', f.projectId);
+    if (f.taskId !== undefined) q = q.where('e.task_id', '=', f.taskId);
+    if (f.userId !== undefined) q = q.where('e.user_id', '=', f.userId);
+    if (f.billable !== undefined) q = q.where('e.billable', '=', f.billable);
+    if (f.running === true) q = q.where('e.ended_at', 'is', null);
+    if (f.running === false) q = q.where('e.ended_at', 'is not', null);
+    // Half-open intervals: an entry ending exactly at `from` is not in the range.
+    if (f.to !== undefined) q = q.where('e.started_at', '<', f.to);
+    if (f.from !== undefined) q = q.where((eb) => eb.or([eb('e.ended_at', 'is', null), eb('e.ended_at', '>', f.from!)]));
+    return q;
+  }
+
+  /** Entries with their task's uuid and their user's names. */
+  function withNames(q: ReturnType<typeof scoped>) {
+    return q
+      .innerJoin('tasks as t', 't.id', 'e.task_id')
+      .innerJoin('users as u', 'u.id', 'e.user_id')
+      .selectAll('e')
+      .select(['t.uuid as task_uuid', 'u.username as username', 'u.name as user_name']);
+  }
+
+  const byId = (workspaceIds: string[], id: string) => withNames(db.selectFrom('time_entries as e').where('e.id', '=', id).where('e.workspace_id', 'in', workspaceIds));
+
+  return {
+    async list(f: EntryFilter, sort: SortSpec<EntrySortColumn>, limit: number, offset: number): Promise<{ rows: EntryRow[]; total: number }> {
+      if (f.workspaceIds.length === 0) return { rows: [], total: 0 };
+      const rows = (await withNames(scoped(f))
+        .orderBy(`e.${sort.column}`, sort.direction)
+        .orderBy('e.id', sort.direction)
+        .limit(limit)
+        .offset(offset)
+        .execute()) as EntryRow[];
+      const counted = await scoped(f)
+        .select(sql<number>`count(*)::int`.as('n'))
+        .executeTakeFirstOrThrow();
+      return { rows, total: counted.n };
+    },
+
+    /** Only entries of the given workspaces are ever returned; `lock` holds the row for an update. */
+    async find(workspaceIds: string[], id: string | number, lock = false): Promise<EntryRow | undefined> {
+      if (workspaceIds.length === 0 || !looksLikeEntryId(id)) return undefined;
+      const q = byId(workspaceIds, String(id));
+      return (await (lock ? q.forUpdate('e') : q).executeTakeFirst()) as EntryRow | undefined;
+    },
+
+    /** The user's running timer, in whatever workspace it runs. */
+    async running(userId: string): Promise<EntryRow | undefined> {
+      const q = withNames(db.selectFrom('time_entries as e').where('e.user_id', '=', userId).where('e.ended_at', 'is', null));
+      return (await q.executeTakeFirst()) as EntryRow | undefined;
+    },
+
+    /** Whether another of the user's entries in the workspace overlaps [start, end) (end null: open-ended). */
+    async overlaps(workspaceId: string, userId: string, start: Date, end: Date | null, exceptId?: string): Promise<boolean> {
+      let q = db
+        .selectFrom('time_entries')
+        .select('id')
+        .where('workspace_id', '=', workspaceId)
+        .where('user_id', '=', userId)
+        .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>', start)]));
+      if (end !== null) q = q.where('started_at', '<', end);
+      if (exceptId !== undefined) q = q.where('id', '<>', exceptId);
+      return (await q.limit(1).executeTakeFirst()) !== undefined;
+    },
+
+    async insert(row: Insertable<TimeEntriesTable>): Promise<string> {
+      const r = await db.insertInto('time_entries').values(row).returning('id').executeTakeFirstOrThrow();
+      return r.id;
+    },
+
+    async update(
+      id: string,
+      changes: { description?: string; billable?: boolean; auto_stopped?: boolean; started_at?: Date; ended_at?: Date | null },
+      at: Date,
+    ): Promise<void> {
+      await db
+        .updateTable('time_entries')
+        .set({ ...changes, updated_at: at, version: sql`version + 1` })
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async delete(id: string): Promise<void> {
+      await db.deleteFrom('time_entries').where('id', '=', id).execute();
+    },
+  };
+}
