@@ -1,5 +1,6 @@
 // Time tracking: timers and manual entries on both surfaces (the GitScrum-style one at the root
 // and /v1), and the rules that keep time data exact.
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError } from './assertions.ts';
 import { createTestApp, type TestApp } from './app.ts';
@@ -85,7 +86,7 @@ describe('GitScrum-style timers', () => {
   it('finds a timer started days ago as active and as running=true', async () => {
     const { member, task, slugs } = await setup();
     const started = await startTimer(member.key, slugs, task.uuid);
-    await t.database.db.updateTable('time_entries').set({ started_at: new Date(clock.now().getTime() - 3 * 24 * 60 * MIN) }).where('id', '=', String(started.body.data.id)).execute();
+    await t.database.db.updateTable('time_entries').set({ started_at: new Date(Math.floor(clock.now().getTime() / 1000) * 1000 - 3 * 24 * 60 * MIN) }).where('id', '=', String(started.body.data.id)).execute();
     const active = await t.request({ url: `/time-trackings/active?company_slug=${slugs.company_slug}&project_slug=${slugs.project_slug}`, key: member.key });
     expect(active.body.data.id).toBe(started.body.data.id);
     const listed = await t.request({ url: `/v1/time-entries?running=true&user=${member.userId}`, key: member.key });
@@ -253,5 +254,68 @@ describe('/v1 time entries', () => {
     const viewer = await makeUser(t);
     await addMember(t, owner, workspace.id, viewer, 'viewer');
     expectError(await t.request({ method: 'POST', url: '/v1/time-entries', key: viewer.key, body: { task_id: task.id, duration_minutes: 5 } }), 403);
+  });
+});
+
+describe('tasks and their tracked time', () => {
+  async function task(key: string, id: string, query = '') {
+    const res = await t.request({ url: `/v1/tasks/${id}${query}`, key });
+    expect(res.status, res.text).toBe(200);
+    return res;
+  }
+
+  it('a task totals its finished entries in total_tracked_minutes, through every kind of write', async () => {
+    const { member, task: created, slugs } = await setup();
+    expect(created.total_tracked_minutes).toBe(0);
+    const a = (await t.request({ method: 'POST', url: '/v1/time-entries', key: member.key, body: { task_id: created.id, duration_minutes: 90 } })).body.data;
+    const b = (await t.request({ method: 'POST', url: '/v1/time-entries', key: member.key, body: { task_id: created.id, started_at: '2026-01-01T10:00:00Z', ended_at: '2026-01-01T10:00:40Z' } })).body.data;
+    expect((await task(member.key, created.id)).body.data.total_tracked_minutes).toBe(91);
+    // A running timer counts once it stops.
+    const timer = (await startTimer(member.key, slugs, created.uuid)).body.data;
+    expect((await task(member.key, created.id)).body.data.total_tracked_minutes).toBe(91);
+    clock.advance(30 * MIN);
+    expect((await t.request({ method: 'PUT', url: `/time-trackings/${timer.id}`, key: member.key, body: slugs })).status).toBe(200);
+    expect((await task(member.key, created.id)).body.data.total_tracked_minutes).toBe(121);
+    expect((await t.request({ method: 'PATCH', url: `/v1/time-entries/${a.id}`, key: member.key, body: { duration_minutes: 10 } })).status).toBe(200);
+    expect((await t.request({ method: 'DELETE', url: `/v1/time-entries/${b.id}`, key: member.key })).status).toBe(200);
+    expect((await task(member.key, created.id)).body.data.total_tracked_minutes).toBe(40);
+    // The trigger's total is the entries' own sum, to the second.
+    const { rows } = await sql<{ kept: number; summed: number }>`
+      select (select tracked_seconds from tasks where id = ${created.id}) as kept,
+             (select coalesce(sum(extract(epoch from ended_at - started_at)), 0)::int from time_entries where task_id = ${created.id}) as summed`.execute(t.database.db);
+    expect(rows[0]).toEqual({ kept: 40 * 60, summed: 40 * 60 });
+  });
+
+  it('logging time changes the task ETag, so a cached copy is not served as current', async () => {
+    const { member, task: created } = await setup();
+    const before = await task(member.key, created.id);
+    const etag = before.headers.etag as string;
+    expect((await t.request({ method: 'POST', url: '/v1/time-entries', key: member.key, body: { task_id: created.id, duration_minutes: 5 } })).status).toBe(201);
+    const after = await t.request({ url: `/v1/tasks/${created.id}`, key: member.key, headers: { 'if-none-match': etag } });
+    expect(after.status).toBe(200);
+    expect(after.body.data.total_tracked_minutes).toBe(5);
+  });
+
+  it('include=time_entries embeds the entries, newest first, on a task and on a list of tasks', async () => {
+    const { member, project, task: created } = await setup();
+    const first = (await t.request({ method: 'POST', url: '/v1/time-entries', key: member.key, body: { task_id: created.id, duration_minutes: 5, date: '2026-01-01' } })).body.data;
+    const second = (await t.request({ method: 'POST', url: '/v1/time-entries', key: member.key, body: { task_id: created.id, duration_minutes: 5, date: '2026-01-02' } })).body.data;
+    const one = await task(member.key, created.id, '?include=time_entries');
+    expect(one.body.data.time_entries.map((e: any) => e.id)).toEqual([second.id, first.id]);
+    const list = await t.request({ url: `/v1/projects/${project.id}/tasks?include=time_entries`, key: member.key });
+    expect(list.status, list.text).toBe(200);
+    expect(list.body.data.find((x: any) => x.id === created.id).time_entries.map((e: any) => e.id)).toEqual([second.id, first.id]);
+  });
+
+  it("deleting a task deletes its entries, and deleting a user's entries updates the task's total", async () => {
+    const { owner, member, task: created } = await setup();
+    const other = await makeTask(t, owner, created.project_id);
+    await t.request({ method: 'POST', url: '/v1/time-entries', key: member.key, body: { task_id: created.id, duration_minutes: 5 } });
+    await t.request({ method: 'POST', url: '/v1/time-entries', key: member.key, body: { task_id: other.id, duration_minutes: 7 } });
+    expect((await t.request({ method: 'DELETE', url: `/v1/tasks/${created.id}`, key: owner.key })).status).toBe(200);
+    expect(await t.database.db.selectFrom('time_entries').select('id').where('task_id', '=', created.id).execute()).toEqual([]);
+    await t.database.db.deleteFrom('users').where('id', '=', member.userId).execute();
+    const row = await t.database.db.selectFrom('tasks').select('tracked_seconds').where('id', '=', other.id).executeTakeFirstOrThrow();
+    expect(row.tracked_seconds).toBe(0);
   });
 });

@@ -85,6 +85,8 @@ export interface TasksTable {
   due_date: string | null;
   estimated_minutes: number | null;
   created_by: string | null;
+  /** The sum of the task's finished time entries, kept by a trigger (see the time_entries migration). */
+  tracked_seconds: Generated<number>;
   version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;

@@ -38,3 +38,30 @@ create index time_entries_task_idx on time_entries (task_id, started_at);
 create index time_entries_project_idx on time_entries (project_id, started_at);
 create index time_entries_workspace_idx on time_entries (workspace_id, started_at);
 create index time_entries_user_idx on time_entries (user_id, started_at);
+
+-- Entries are kept to the second, so that every total derived from them is exact to the second.
+alter table time_entries
+  add constraint time_entries_whole_seconds check (
+    started_at = date_trunc('second', started_at) and (ended_at is null or ended_at = date_trunc('second', ended_at)));
+
+-- A task's tracked time, the sum of its finished entries in seconds: kept by the trigger below in
+-- the same transaction as every write to an entry, whoever makes it (cascades included). A change
+-- changes the task as presented, so it also moves the task's version (its ETag).
+alter table tasks add column tracked_seconds integer not null default 0;
+
+create function time_entries_roll_up() returns trigger language plpgsql as $$
+begin
+  if tg_op in ('UPDATE', 'DELETE') and old.ended_at is not null then
+    update tasks set tracked_seconds = tracked_seconds - extract(epoch from old.ended_at - old.started_at)::integer, version = version + 1
+    where id = old.task_id;
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') and new.ended_at is not null then
+    update tasks set tracked_seconds = tracked_seconds + extract(epoch from new.ended_at - new.started_at)::integer, version = version + 1
+    where id = new.task_id;
+  end if;
+  return null;
+end
+$$;
+
+create trigger time_entries_roll_up after insert or delete or update of task_id, started_at, ended_at on time_entries
+  for each row execute function time_entries_roll_up();

@@ -3,7 +3,10 @@ import { iso } from '../../lib/time.ts';
 
 export type Include = 'comments' | 'time_entries' | 'attachments';
 
-export function presentTask(t: Task, include: readonly Include[] = []) {
+/** Relations that have landed, loaded by the caller for the tasks it presents. */
+export type Related = Partial<Record<Include, unknown[]>>;
+
+export function presentTask(t: Task, include: readonly Include[] = [], related: Related = {}) {
   const out: Record<string, unknown> & { id: string } = {
     id: t.id,
     uuid: t.uuid,
@@ -18,10 +21,11 @@ export function presentTask(t: Task, include: readonly Include[] = []) {
     assignee_id: t.assignee_id,
     due_date: t.due_date,
     estimated_minutes: t.estimated_minutes,
+    total_tracked_minutes: Math.floor((t.tracked_seconds + 30) / 60),
     created_at: iso(t.created_at),
     updated_at: iso(t.updated_at),
   };
   // Relations whose features have not landed yet are embedded as empty lists.
-  for (const rel of include) out[rel] = [];
+  for (const rel of include) out[rel] = related[rel] ?? [];
   return out;
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DateOnly, DateOrDateTime, Id, Nullable, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { TimeEntrySchema } from '../time-entries/time-entry.schemas.ts';
 
 export const PrioritySchema = StringEnum(['low', 'medium', 'high', 'urgent'], { description: 'Priority level' });
 
@@ -20,10 +21,11 @@ export const TaskSchema = Type.Object(
     assignee_id: Nullable(Id('user')),
     due_date: Nullable(DateOnly),
     estimated_minutes: Nullable(Type.Integer()),
+    total_tracked_minutes: Type.Integer({ description: "The task's finished time entries: their seconds summed, then rounded to the nearest minute (half up); running timers count once stopped" }),
     created_at: Timestamp,
     updated_at: Timestamp,
     comments: Type.Optional(Related),
-    time_entries: Type.Optional(Related),
+    time_entries: Type.Optional(Type.Array(TimeEntrySchema, { description: "With include=time_entries: the task's 100 most recent entries, newest first (GET /v1/tasks/{id}/time-entries lists them all)" })),
     attachments: Type.Optional(Related),
   },
   { additionalProperties: false },

@@ -16,7 +16,9 @@ import { parseInstant } from '../../lib/time.ts';
 import { memberRepository } from '../members/member.repository.ts';
 import { projectRepository } from '../projects/project.repository.ts';
 import type { ProjectService } from '../projects/project.service.ts';
-import { presentTask, type Include } from './task.presenter.ts';
+import { presentEntry } from '../time-entries/time-entry.presenter.ts';
+import { timeEntryRepository } from '../time-entries/time-entry.repository.ts';
+import { presentTask, type Include, type Related } from './task.presenter.ts';
 import { taskRepository, type TaskFilter } from './task.repository.ts';
 import type { CreateTaskInput, ListAllTasksInput, ListTasksInput, MoveTaskInput, UpdateTaskInput } from './task.schemas.ts';
 
@@ -34,6 +36,8 @@ const INCLUDES: readonly Include[] = ['comments', 'time_entries', 'attachments']
 /** Listing a project's tasks skips the role check only while no role is barred from reading them. */
 const EVERY_ROLE_READS_TASKS = ROLES.every((role) => can(role, 'task:read'));
 const PRIORITIES: readonly Priority[] = ['low', 'medium', 'high', 'urgent'];
+/** How many of a task's time entries `include=time_entries` embeds; the task's own list has them all. */
+const EMBEDDED_TIME_ENTRIES = 100;
 
 function csv(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
@@ -91,7 +95,8 @@ export class TaskService {
     const page = toPage(q);
     const sort = resolveSort(q.sort, q.order, SORTS, { column: 'created_at', direction: 'desc' });
     const { rows, total } = await taskRepository(this.deps.db).list(filter, sort, page.perPage, page.offset);
-    return { page, total, items: rows.map((t) => presentTask(t, include)) };
+    const related = await this.related(rows, include);
+    return { page, total, items: rows.map((t) => presentTask(t, include, related(t))) };
   }
 
   /**
@@ -119,6 +124,13 @@ export class TaskService {
     return this.listWith(this.filterFrom(q, { workspaceIds, projectId }), q);
   }
 
+  /** The relations asked for that have landed, for these tasks (time entries: the 100 most recent of each). */
+  private async related(tasks: Task[], include: readonly Include[]): Promise<(t: Task) => Related> {
+    if (!include.includes('time_entries') || tasks.length === 0) return () => ({});
+    const entries = await timeEntryRepository(this.deps.db).recentForTasks(tasks.map((t) => t.id), EMBEDDED_TIME_ENTRIES);
+    return (t) => ({ time_entries: (entries.get(t.id) ?? []).map(presentEntry) });
+  }
+
   private async load(db: Db, p: Principal, id: string, action: 'task:read' | 'task:write', lock = false): Promise<Task> {
     const task = await taskRepository(db).find(visibleWorkspaceIds(p), id, lock);
     if (!task || !projectVisible(p, task.workspace_id, task.project_id)) throw errors.notFound('Task');
@@ -129,7 +141,8 @@ export class TaskService {
   async get(p: Principal, id: string, includeParam: string | undefined) {
     const include = parseInclude(includeParam);
     const task = await this.load(this.deps.db, p, id, 'task:read');
-    return { task: presentTask(task, include), version: task.version, include: include.length > 0 };
+    const related = await this.related([task], include);
+    return { task: presentTask(task, include, related(task)), version: task.version, include: include.length > 0 };
   }
 
   private checkStatus(project: Project, status: string): void {
@@ -179,6 +192,7 @@ export class TaskService {
       due_date: input.due_date ?? null,
       estimated_minutes: input.estimated_minutes ?? null,
       created_by: p.userId,
+      tracked_seconds: 0,
       version: 1,
       created_at: now,
       updated_at: now,

@@ -110,6 +110,27 @@ export function timeEntryRepository(db: Db) {
         .execute();
     },
 
+    /** Each task's most recent entries (at most `perTask`), newest first, for embedding in tasks. */
+    async recentForTasks(taskIds: string[], perTask: number): Promise<Map<string, EntryRow[]>> {
+      const out = new Map<string, EntryRow[]>();
+      if (taskIds.length === 0) return out;
+      const ranked = db
+        .selectFrom('time_entries as e')
+        .where('e.task_id', 'in', taskIds)
+        .select(['e.id', sql<number>`row_number() over (partition by e.task_id order by e.started_at desc, e.id desc)`.as('rank')])
+        .as('r');
+      const rows = (await withNames(db.selectFrom('time_entries as e').innerJoin(ranked, 'r.id', 'e.id').where('r.rank', '<=', perTask))
+        .orderBy('e.started_at', 'desc')
+        .orderBy('e.id', 'desc')
+        .execute()) as EntryRow[];
+      for (const row of rows) {
+        const list = out.get(row.task_id);
+        if (list) list.push(row);
+        else out.set(row.task_id, [row]);
+      }
+      return out;
+    },
+
     async delete(id: string): Promise<void> {
       await db.deleteFrom('time_entries').where('id', '=', id).execute();
     },
