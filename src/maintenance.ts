@@ -2,11 +2,14 @@ import type { Deps } from './deps.ts';
 
 const EXPIRE_EVERY_MS = 10 * 60 * 1000;
 const HOUSEKEEP_EVERY_MS = 60 * 1000;
+const AUTO_STOP_EVERY_MS = 60 * 1000;
 
 /**
  * Periodic housekeeping: expired Idempotency-Key records are deleted (lookups already ignore them,
  * so this only bounds the table's size; safe with several instances, the delete is idempotent),
- * and the embedded database is vacuumed when enough has changed (PostgreSQL has autovacuum).
+ * the embedded database is vacuumed when enough has changed (PostgreSQL has autovacuum), and
+ * timers left running past their workspace's maximum are stopped at it (every minute, and once at
+ * start; safe with several instances, see TimeEntryService.autoStopOverdue).
  */
 export function startMaintenance(deps: Deps): { stop(): void } {
   const expire = async () => {
@@ -18,7 +21,14 @@ export function startMaintenance(deps: Deps): { stop(): void } {
     const done = await deps.database.housekeep?.();
     if (done?.vacuumed) deps.logger.debug({ wal_bytes: done.walBytes, ms: Math.round(done.ms) }, 'embedded database vacuumed');
   };
+  const autoStop = async () => {
+    const stopped = await deps.services.timeEntries.autoStopOverdue();
+    if (stopped > 0) deps.logger.info({ stopped }, 'timers past their workspace maximum stopped');
+  };
+  const autoStopFailed = (err: unknown) => deps.logger.warn({ err }, 'stopping overdue timers failed');
+  void autoStop().catch(autoStopFailed);
   const timers = [
+    setInterval(() => void autoStop().catch(autoStopFailed), AUTO_STOP_EVERY_MS),
     setInterval(() => void expire().catch((err: unknown) => deps.logger.warn({ err }, 'maintenance failed')), EXPIRE_EVERY_MS),
     setInterval(() => void housekeep().catch((err: unknown) => deps.logger.warn({ err }, 'vacuum failed')), HOUSEKEEP_EVERY_MS),
   ];

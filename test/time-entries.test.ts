@@ -107,6 +107,53 @@ describe('GitScrum-style timers', () => {
     expect(v1.body.data.auto_stopped).toBe(true);
   });
 
+  it('the background job stops a timer past its workspace maximum at that limit, marked auto_stopped, with one timer.stopped event and no actor', async () => {
+    const { owner, member, workspace, task, slugs } = await setup();
+    expect((await t.request({ method: 'PATCH', url: `/v1/workspaces/${workspace.id}`, key: owner.key, body: { max_timer_minutes: 30 } })).status).toBe(200);
+    const overdue = (await startTimer(member.key, slugs, task.uuid)).body.data;
+    clock.advance(20 * MIN);
+    const fresh = (await startTimer(owner.key, slugs, task.uuid)).body.data;
+    clock.advance(15 * MIN);
+    await t.deps.services.timeEntries.autoStopOverdue();
+
+    const stopped = await t.request({ url: `/v1/time-entries/${overdue.id}`, key: member.key });
+    expect(stopped.body.data).toMatchObject({ running: false, auto_stopped: true, duration_minutes: 30, duration_seconds: 30 * 60 });
+    expect((await t.request({ url: `/time-trackings/active?company_slug=${slugs.company_slug}&project_slug=${slugs.project_slug}`, key: member.key })).body).toEqual({ data: null });
+    const events = await eventsOf('timer.stopped', String(overdue.id));
+    expect(events.length).toBe(1);
+    expect(events[0]).toMatchObject({ actor_user_id: null, actor_key_id: null });
+    const changes = typeof events[0]!.changes === 'string' ? JSON.parse(events[0]!.changes) : events[0]!.changes;
+    expect(changes.auto_stopped).toEqual({ from: false, to: true });
+
+    const stillRunning = await t.request({ url: `/v1/time-entries/${fresh.id}`, key: owner.key });
+    expect(stillRunning.body.data).toMatchObject({ running: true, auto_stopped: false });
+    const task1 = await t.request({ url: `/v1/tasks/${task.id}`, key: owner.key });
+    expect(task1.body.data.total_tracked_minutes).toBe(30);
+  });
+
+  it('two instances running the auto-stop job at once stop each overdue timer exactly once', async () => {
+    const { owner, workspace, project, task, slugs } = await setup();
+    expect((await t.request({ method: 'PATCH', url: `/v1/workspaces/${workspace.id}`, key: owner.key, body: { max_timer_minutes: 5 } })).status).toBe(200);
+    const ids: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const user = await makeUser(t);
+      await addMember(t, owner, workspace.id, user, 'member');
+      const r = await startTimer(user.key, slugs, task.uuid);
+      expect(r.status, r.text).toBe(201);
+      ids.push(r.body.data.id);
+    }
+    clock.advance(6 * MIN);
+    const service = t.deps.services.timeEntries;
+    await Promise.all([service.autoStopOverdue(3), service.autoStopOverdue(3), service.autoStopOverdue(3)]);
+    const rows = await t.database.db.selectFrom('time_entries').select(['id', 'ended_at', 'started_at', 'auto_stopped']).where('project_id', '=', project.id).execute();
+    expect(rows.length).toBe(12);
+    for (const row of rows) {
+      expect(row.auto_stopped).toBe(true);
+      expect(row.ended_at!.getTime() - row.started_at.getTime()).toBe(5 * MIN);
+    }
+    for (const id of ids) expect((await eventsOf('timer.stopped', String(id))).length).toBe(1);
+  });
+
   it("lets neither another member stop, edit nor delete someone's entry (404), while a workspace admin can", async () => {
     const { owner, member, workspace, task, slugs } = await setup();
     const other = await makeUser(t);

@@ -134,5 +134,35 @@ export function timeEntryRepository(db: Db) {
     async delete(id: string): Promise<void> {
       await db.deleteFrom('time_entries').where('id', '=', id).execute();
     },
+
+    /**
+     * Stops, at their workspace's limit, up to `limit` timers that have run longer than it by
+     * `now`, and returns them as they are now. Rows another transaction holds (a user stopping
+     * their timer, another instance doing this) are skipped, and `ended_at is null` is checked
+     * again on the locked row, so a timer is stopped once, by whoever gets there first.
+     */
+    async stopOverdue(now: Date, limit: number): Promise<EntryRow[]> {
+      const { rows } = await sql<EntryRow>`
+        with due as (
+          select e.id, e.started_at + make_interval(mins => w.max_timer_minutes) as stop_at
+          from time_entries e join workspaces w on w.id = e.workspace_id
+          where e.ended_at is null and e.started_at + make_interval(mins => w.max_timer_minutes) <= ${now}
+          order by e.started_at
+          limit ${limit}
+          for update of e skip locked
+        ), stopped as (
+          update time_entries e
+          set ended_at = due.stop_at, auto_stopped = true, version = e.version + 1, updated_at = ${now}
+          from due
+          where e.id = due.id and e.ended_at is null
+          returning e.*
+        )
+        select s.*, t.uuid as task_uuid, u.username, u.name as user_name
+        from stopped s
+        join tasks t on t.id = s.task_id
+        join users u on u.id = s.user_id
+        order by s.started_at, s.id`.execute(db);
+      return rows;
+    },
   };
 }

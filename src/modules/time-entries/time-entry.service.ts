@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.ts';
+import { inTransaction } from '../../db/after-commit.ts';
 import { lockName } from '../../db/locks.ts';
 import type { Project, Task, Workspace } from '../../db/schema.ts';
 import { diff, recordEvent } from '../../events/event.repository.ts';
@@ -231,6 +232,28 @@ export class TimeEntryService {
     return after;
   }
 
+  /**
+   * The background job's pass: timers that have run longer than their workspace's maximum are
+   * stopped at that limit, marked \`auto_stopped\`, each with its \`timer.stopped\` event (actor:
+   * none, the server did it), in batches of one transaction each. Safe with several instances
+   * running it at once (see \`stopOverdue\`). Returns how many it stopped.
+   */
+  async autoStopOverdue(batch = 500): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const stopped = await inTransaction(this.deps.db, async (tx) => {
+        const rows = await timeEntryRepository(tx).stopOverdue(this.now(), batch);
+        for (const after of rows) {
+          const before = presentEntry({ ...after, ended_at: null, auto_stopped: false });
+          await this.event(tx, null, after, 'timer.stopped', before);
+        }
+        return rows.length;
+      });
+      total += stopped;
+      if (stopped < batch) return total;
+    }
+  }
+
   async update(tx: Db, p: Principal, id: string, input: UpdateTimeEntryInput, ifMatch: string | string[] | undefined): Promise<EntryRow> {
     const before = await this.loadForChange(tx, p, id);
     checkIfMatch(ifMatch, before.version);
@@ -290,9 +313,10 @@ export class TimeEntryService {
     return { id: Number(entry.id), deleted: true };
   }
 
-  private async event(tx: Db, p: Principal, entry: EntryRow, type: string, before?: ReturnType<typeof presentEntry>): Promise<void> {
+  /** The entry's event; `p` null: the server did it on its own (the auto-stop job). */
+  private async event(tx: Db, p: Principal | null, entry: EntryRow, type: string, before?: ReturnType<typeof presentEntry>): Promise<void> {
     const data = presentEntry(entry);
-    await recordEvent(tx, this.deps.ids, actorOf(p), {
+    await recordEvent(tx, this.deps.ids, p ? actorOf(p) : { userId: null, keyId: null }, {
       workspaceId: entry.workspace_id,
       projectId: entry.project_id,
       type,
