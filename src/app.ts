@@ -21,6 +21,7 @@ import { projectRoutes } from './modules/projects/project.routes.ts';
 import { systemRoutes } from './modules/system/system.routes.ts';
 import { taskRoutes } from './modules/tasks/task.routes.ts';
 import { timeEntryRoutes, timeTrackingRoutes } from './modules/time-entries/time-entry.routes.ts';
+import { timeReportRoutes } from './modules/time-reports/report.routes.ts';
 import { workspaceRoutes } from './modules/workspaces/workspace.routes.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -199,6 +200,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   taskRoutes(app, deps);
   timeEntryRoutes(app, deps);
   timeTrackingRoutes(app, deps);
+  timeReportRoutes(app, deps);
   apiKeyRoutes(app, deps);
   adminRoutes(app, deps);
 

@@ -13,6 +13,7 @@ import { MemberService } from './modules/members/member.service.ts';
 import { ProjectService } from './modules/projects/project.service.ts';
 import { TaskService } from './modules/tasks/task.service.ts';
 import { TimeEntryService } from './modules/time-entries/time-entry.service.ts';
+import { TimeReportService } from './modules/time-reports/report.service.ts';
 import { WorkspaceService } from './modules/workspaces/workspace.service.ts';
 
 export interface Metrics {
@@ -37,6 +38,7 @@ export interface Deps {
     projects: ProjectService;
     tasks: TaskService;
     timeEntries: TimeEntryService;
+    timeReports: TimeReportService;
     apiKeys: ApiKeyService;
     admin: AdminService;
   };
@@ -88,6 +90,7 @@ export function createDeps(
   const resolver = new KeyResolver(db, clock, config, (err) => logger.warn({ err }, 'background write failed'));
   const forget = { forgetUser: (id: string) => resolver.forgetUser(id), forgetAll: () => resolver.forgetAll() };
   const projects = new ProjectService({ db, clock, ids, forgetAll: forget.forgetAll });
+  const timeEntries = new TimeEntryService({ db, clock, ids });
   const apiKeys = new ApiKeyService({ db, clock, ids, forgetKey: (id) => resolver.forgetKey(id) });
   return {
     config,
@@ -104,7 +107,8 @@ export function createDeps(
       members: new MemberService({ db, clock, ids, ...forget }),
       projects,
       tasks: new TaskService({ db, clock, ids, projects }),
-      timeEntries: new TimeEntryService({ db, clock, ids }),
+      timeEntries,
+      timeReports: new TimeReportService({ db, clock, timeEntries }),
       apiKeys,
       admin: new AdminService({ db, clock, ids, apiKeys }),
     },

@@ -12,6 +12,8 @@ export interface EntryFilter {
   projectId?: string;
   taskId?: string;
   userId?: string;
+  /** Entries of any of these users. */
+  userIds?: string[];
   billable?: boolean;
   running?: boolean;
   /** Entries that overlap [from, to). */
@@ -32,6 +34,7 @@ export function timeEntryRepository(db: Db) {
     if (f.projectId !== undefined) q = q.where('e.project_id', '=', f.projectId);
     if (f.taskId !== undefined) q = q.where('e.task_id', '=', f.taskId);
     if (f.userId !== undefined) q = q.where('e.user_id', '=', f.userId);
+    if (f.userIds !== undefined) q = f.userIds.length ? q.where('e.user_id', 'in', f.userIds) : q.where(sql<boolean>`false`);
     if (f.billable !== undefined) q = q.where('e.billable', '=', f.billable);
     if (f.running === true) q = q.where('e.ended_at', 'is', null);
     if (f.running === false) q = q.where('e.ended_at', 'is not', null);

@@ -86,7 +86,7 @@ export const EntryPathId = Type.Object({ id: Type.String({ minLength: 1, maxLeng
 
 // The GitScrum-style surface (spec/time-tracking.txt).
 
-const Slugs = {
+export const Slugs = {
   company_slug: Type.String({ minLength: 1, maxLength: 63, description: "The workspace's slug" }),
   project_slug: Type.String({ minLength: 1, maxLength: 63, description: "The project's slug" }),
 };
