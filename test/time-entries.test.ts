@@ -39,6 +39,7 @@ function eventsOf(type: string, resourceId: string) {
 describe('GitScrum-style timers', () => {
   it('starts a timer with the fields of the spec, finds it as active, and stops it with its duration', async () => {
     const { member, task, slugs } = await setup();
+    clock.freeze(); // the duration below is exact: the real clock must not tick a second meanwhile
     const started = await startTimer(member.key, slugs, task.uuid);
     expect(started.status, started.text).toBe(201);
     const entry = started.body.data;
@@ -62,6 +63,7 @@ describe('GitScrum-style timers', () => {
     const none = await t.request({ url: `/time-trackings/active?company_slug=${slugs.company_slug}&project_slug=${slugs.project_slug}`, key: member.key });
     expect(none.status).toBe(200);
     expect(none.body).toEqual({ data: null });
+    clock.reset();
   });
 
   it('answers a second start with 409 whose details carry the running entry', async () => {
