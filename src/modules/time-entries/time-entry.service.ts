@@ -110,15 +110,9 @@ export class TimeEntryService {
     return db.selectFrom('workspaces').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   }
 
-  /** An entry just written, as its presentations need it. */
-  private async reload(db: Db, workspaceId: string, id: string): Promise<EntryRow> {
-    return (await timeEntryRepository(db).find([workspaceId], id))!;
-  }
-
-  /** Refuses an interval that overlaps another of the user's entries, where the workspace says so. */
-  private async checkOverlap(db: Db, ws: Workspace, userId: string, start: Date, end: Date | null, exceptId?: string): Promise<void> {
-    if (ws.allow_overlapping_time_entries) return;
-    if (await timeEntryRepository(db).overlaps(ws.id, userId, start, end, exceptId)) {
+  /** Refuses an interval that overlaps another of the user's entries, where the workspace says so (one query). */
+  private async checkOverlap(db: Db, workspaceId: string, userId: string, start: Date, end: Date | null, exceptId?: string): Promise<void> {
+    if (await timeEntryRepository(db).overlaps(workspaceId, userId, start, end, exceptId)) {
       throw errors.conflict('This entry overlaps another of your time entries, and this workspace does not allow overlapping entries', 'started_at', undefined, 'ENTRY_OVERLAPS');
     }
   }
@@ -134,8 +128,8 @@ export class TimeEntryService {
       throw errors.conflict('You already have a running timer; stop it first', 'task_uuid', { running_entry: presentEntry(running) }, 'TIMER_ALREADY_RUNNING');
     }
     const now = this.now();
-    await this.checkOverlap(tx, await this.workspace(tx, task.workspace_id), p.userId, now, null);
-    const id = await repo.insert({
+    await this.checkOverlap(tx, task.workspace_id, p.userId, now, null);
+    const entry = await repo.insert({
       workspace_id: task.workspace_id,
       project_id: task.project_id,
       task_id: task.id,
@@ -148,7 +142,6 @@ export class TimeEntryService {
       created_at: now,
       updated_at: now,
     });
-    const entry = await this.reload(tx, task.workspace_id, id);
     await this.event(tx, p, entry, 'timer.started');
     return entry;
   }
@@ -157,9 +150,9 @@ export class TimeEntryService {
   async createManual(tx: Db, p: Principal, task: Task, input: { start: Date; end: Date; description?: string; billable?: boolean }): Promise<EntryRow> {
     checkInterval(input.start, input.end);
     await lockName(tx, `timer:${p.userId}`);
-    await this.checkOverlap(tx, await this.workspace(tx, task.workspace_id), p.userId, input.start, input.end);
+    await this.checkOverlap(tx, task.workspace_id, p.userId, input.start, input.end);
     const now = this.now();
-    const id = await timeEntryRepository(tx).insert({
+    const entry = await timeEntryRepository(tx).insert({
       workspace_id: task.workspace_id,
       project_id: task.project_id,
       task_id: task.id,
@@ -172,7 +165,6 @@ export class TimeEntryService {
       created_at: now,
       updated_at: now,
     });
-    const entry = await this.reload(tx, task.workspace_id, id);
     await this.event(tx, p, entry, 'time_entry.created');
     return entry;
   }
@@ -222,12 +214,7 @@ export class TimeEntryService {
   async stop(tx: Db, p: Principal, id: string, project?: Project): Promise<EntryRow> {
     const entry = await this.loadForChange(tx, p, id, project);
     if (entry.ended_at !== null) throw errors.conflict('This timer is not running', 'id', { entry: presentEntry(entry) }, 'TIMER_NOT_RUNNING');
-    const ws = await this.workspace(tx, entry.workspace_id);
-    const limit = new Date(entry.started_at.getTime() + ws.max_timer_minutes * 60_000);
-    const now = this.now();
-    const end = now.getTime() > limit.getTime() ? limit : now;
-    await timeEntryRepository(tx).update(entry.id, { ended_at: end, auto_stopped: end === limit }, now);
-    const after = await this.reload(tx, entry.workspace_id, entry.id);
+    const after = await timeEntryRepository(tx).stop(entry.id, this.now());
     await this.event(tx, p, after, 'timer.stopped', presentEntry(entry));
     return after;
   }
@@ -282,10 +269,9 @@ export class TimeEntryService {
         changes.ended_at = end;
       }
       await lockName(tx, `timer:${before.user_id}`);
-      await this.checkOverlap(tx, await this.workspace(tx, before.workspace_id), before.user_id, changes.started_at, changes.ended_at ?? null, before.id);
+      await this.checkOverlap(tx, before.workspace_id, before.user_id, changes.started_at, changes.ended_at ?? null, before.id);
     }
-    await timeEntryRepository(tx).update(before.id, changes, this.now());
-    const after = await this.reload(tx, before.workspace_id, before.id);
+    const after = await timeEntryRepository(tx).update(before.id, changes, this.now());
     await this.event(tx, p, after, 'time_entry.updated', presentEntry(before));
     return after;
   }

@@ -8,7 +8,8 @@ import { isValidTimeZone } from '../../lib/time.ts';
 import type { TimeEntryService } from '../time-entries/time-entry.service.ts';
 import { timeEntryRepository } from '../time-entries/time-entry.repository.ts';
 import { addDays, elapsedDays, isoWeek, resolvePeriod, type Period } from './period.ts';
-import { reportRepository, type Dimension, type GroupRow, type ReportScope } from './report.repository.ts';
+import { group, productivity, type Dimension, type Group as GroupRow } from './aggregate.ts';
+import { reportRepository, type ReportScope } from './report.repository.ts';
 
 /** An entry counts as focus time when it lasts at least this long in all (a pomodoro). */
 export const FOCUS_MINUTES = 25;
@@ -38,6 +39,8 @@ export interface ResolvedReport {
   scope: ReportScope;
   period: Period & { tz: string; from: Date; to: Date };
   today: string;
+  /** Epoch seconds of the midnights from the period's first day to the day after its last. */
+  midnights: number[];
 }
 
 export interface ReportServiceDeps {
@@ -69,7 +72,8 @@ export class TimeReportService {
       throw err;
     }
     const period = resolvePeriod(q, today);
-    const bounds = await repo.bounds(tz, period.start, period.end);
+    const midnights = await repo.midnights(tz, period.start, period.end);
+    const bounds = { from: new Date(midnights[0]! * 1000), to: new Date(midnights.at(-1)! * 1000) };
     const scope: ReportScope = { projectId: project.id, tz, start: period.start, end: period.end };
     if (q.users !== undefined) {
       const values = q.users.split(',').map((v) => v.trim()).filter((v) => v !== '');
@@ -78,14 +82,17 @@ export class TimeReportService {
       scope.userIds = await repo.resolveUsers(values);
     }
     if (q.billable !== undefined) scope.billable = q.billable === 'true';
-    return { project, scope, period: { ...period, tz, ...bounds }, today };
+    return { project, scope, period: { ...period, tz, ...bounds }, today, midnights };
+  }
+
+  private entries(r: ResolvedReport) {
+    return reportRepository(this.deps.db).entries(r.scope, r.midnights[0]!, r.midnights.at(-1)!);
   }
 
   private async groups(r: ResolvedReport, dims: Dimension[]): Promise<Map<Dimension, GroupRow[]>> {
-    const rows = await reportRepository(this.deps.db).groups(r.scope, dims);
-    const out = new Map<Dimension, GroupRow[]>(dims.map((d) => [d, []]));
-    for (const row of rows) out.get(row.dim)!.push(row);
-    return out;
+    const entries = await this.entries(r);
+    const labels = dims.includes('label') ? await reportRepository(this.deps.db).labels(r.project.id) : undefined;
+    return group(entries, r.midnights, dims, { dates: datesOf(r.period), labels, weekOf: mondayOf });
   }
 
   private async usersById(ids: string[]) {
@@ -213,7 +220,7 @@ export class TimeReportService {
    */
   async productivity(p: Principal, q: ReportQuery) {
     const r = await this.resolve(p, q);
-    const rows = await reportRepository(this.deps.db).productivity(r.scope, FOCUS_MINUTES * 60);
+    const rows = productivity(await this.entries(r), r.midnights, FOCUS_MINUTES * 60);
     const users = await this.usersById(rows.map((row) => row.user_id));
     const figures = (seconds: number, focus: number, sessions: number, switches: number) => ({
       total_hours: hours(seconds),
