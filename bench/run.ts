@@ -17,6 +17,12 @@
 // get_task, list_tasks, create_task; default all; budgets of skipped scenarios read "not measured"),
 // BENCH_SERVER_ENV (space-separated NAME=value pairs given to the measured server, for experiments
 // such as SPRINTLANE_DB_POOL_SIZE=32; recorded in the JSON).
+//
+// Time tracking (issue 3; BENCH_ONLY keys time_reports and timer): BENCH_TIME_ENTRIES entries
+// (default 1000000) of BENCH_TIME_USERS users (default 50) over the past year in the projects;
+// analytics, team, reports (by day) and timeline over 90 days, BENCH_TIME_REQUESTS sequential
+// requests each (default 40, after 5 unmeasured), and BENCH_TIMER_PAIRS timer start/stop pairs
+// (default 200): p50 and p99 of each.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,7 +34,7 @@ import pg from 'pg';
 import { openPglite } from '../src/db/database.ts';
 import { combine, median, runLoad, stopLoad, type LoadResult } from './load.ts';
 import { cpuSecondsOf, freePort, memoryOf, onCleanup, runCleanups, spawnNode, spawnWithPortLine, stopChild, tail, waitHealthy, type Spawned } from './proc.ts';
-import { seedTasks, seededTaskId } from './seed.ts';
+import { seedTasks, seededTaskId, seedTimeEntries, type Exec } from './seed.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
@@ -60,6 +66,11 @@ const SERVER_ENV: Record<string, string> = Object.fromEntries(
   }),
 );
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
+const TIME_ENTRIES = Math.round(envInt('BENCH_TIME_ENTRIES', 1_000_000, 1));
+const TIME_USERS = Math.round(envInt('BENCH_TIME_USERS', 50, 1));
+const TIME_REQUESTS = Math.round(envInt('BENCH_TIME_REQUESTS', 40, 1));
+const TIMER_PAIRS = Math.round(envInt('BENCH_TIMER_PAIRS', 200, 1));
+const TIME = !ONLY || ONLY.has('time_reports') || ONLY.has('timer');
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const KIND: 'pglite' | 'postgres' = DATABASE_URL ? 'postgres' : 'pglite';
 
@@ -68,6 +79,8 @@ const BUDGETS = {
   postgres: { getRatio: 0.12, getP99Ms: null as number | null, listRatio: 0.06, createRps: 1500 },
 }[KIND];
 const COLD_START_BUDGET_MS = 2000;
+/** Issue 3: p50 of each report over 90 days of a million entries, and of a timer start/stop pair. */
+const TIME_BUDGETS = { reportP50Ms: KIND === 'pglite' ? 100 : 50, timerPairP50Ms: 10 };
 
 function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -209,6 +222,26 @@ async function measurePaired(name: string, connections: number, spec: Spec, bare
   return { result: combine(runs), bare: bareRuns, ratio: median(ratios) };
 }
 
+interface Latency {
+  p50: number;
+  p99: number;
+  runs: number;
+}
+
+/** `n` sequential calls after 5 unmeasured ones: milliseconds at the median and the 99th percentile. */
+async function latency(n: number, call: () => Promise<unknown>): Promise<Latency> {
+  for (let i = 0; i < 5; i++) await call();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (interrupted) throw new Error('interrupted');
+    const t0 = performance.now();
+    await call();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: median(times), p99: times[Math.min(times.length - 1, Math.ceil(times.length * 0.99) - 1)]!, runs: n };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
@@ -272,15 +305,35 @@ async function main(): Promise<number> {
     projectIds.push(p.data.id);
   }
   if (!userId) throw new Error(`could not read the user id from /v1/api-keys/self: ${JSON.stringify(self)}`);
+  const workspaceSlug: string = ws.data.slug;
+  const timeUserIds = [userId];
+  if (TIME) {
+    for (let i = 1; i < TIME_USERS; i++) {
+      const email = `bench-user-${i}@example.test`;
+      const u = await api(server, 'POST', '/v1/admin/users', { email });
+      await api(server, 'POST', `/v1/workspaces/${workspaceId}/members`, { email, role: 'member' });
+      timeUserIds.push(u.data.id);
+    }
+  }
 
   // 3. Seed tasks with SQL.
   const seedStart = performance.now();
-  const seedOptions = { workspaceId, userId, projectIds, count: TASKS, analyze: ANALYZE };
+  const seedOptions = { workspaceId, userId, projectIds, count: TASKS, analyze: ANALYZE && !TIME };
+  const timeSeed = { workspaceId, projectIds, userIds: timeUserIds, tasksPerProject: TASKS / PROJECTS, count: TIME_ENTRIES, analyze: ANALYZE };
+  let timeSeedMs = 0;
+  const seed = async (exec: Exec) => {
+    await seedTasks(exec, seedOptions);
+    if (!TIME) return;
+    const t0 = performance.now();
+    await seedTimeEntries(exec, timeSeed);
+    timeSeedMs = performance.now() - t0;
+    log(`seeded ${TIME_ENTRIES} time entries of ${timeUserIds.length} users in ${(timeSeedMs / 1000).toFixed(1)} s`);
+  };
   if (KIND === 'pglite') {
     await stopServer(server); // the data dir is locked by the server
     const database = await openPglite({ dataDir: path.join(dataDir, 'pgdata') });
     try {
-      await seedTasks((text, params) => database.db.executeQuery(CompiledQuery.raw(text, params)), seedOptions);
+      await seed((text, params) => database.db.executeQuery(CompiledQuery.raw(text, params)));
     } finally {
       await database.close();
     }
@@ -288,7 +341,7 @@ async function main(): Promise<number> {
     const client = new pg.Client({ connectionString: benchUrl });
     await client.connect();
     try {
-      await seedTasks((text, params) => client.query(text, params), seedOptions);
+      await seed((text, params) => client.query(text, params));
     } finally {
       await client.end();
     }
@@ -378,6 +431,42 @@ async function main(): Promise<number> {
     }
   }
 
+  // 5b. Time tracking: sequential latencies (one client, as a dashboard or a script is).
+  const timeResults: Record<string, Latency> = {};
+  if (TIME) {
+    const today = new Date().toISOString().slice(0, 10);
+    const start = new Date(Date.now() - 89 * 86_400_000).toISOString().slice(0, 10);
+    let turn = 0;
+    const scope = () => `company_slug=${workspaceSlug}&project_slug=bench-${1 + (turn++ % PROJECTS)}&start=${start}&end=${today}&tz=Europe/Berlin`;
+    const reports: Array<[string, () => string]> = [
+      ['analytics', () => `/time-trackings/analytics?${scope()}`],
+      ['team', () => `/time-trackings/team?${scope()}`],
+      ['reports by day', () => `/time-trackings/reports?${scope()}&group_by=day`],
+      ['timeline', () => `/time-trackings/timeline?${scope()}`],
+    ];
+    if (!ONLY || ONLY.has('time_reports')) {
+      for (const [name, url] of reports) {
+        const sample = await api(server, 'GET', url());
+        if (name === 'analytics' && !(sample.data.total_seconds > 0)) throw new Error(`analytics found no time: ${JSON.stringify(sample).slice(0, 300)}`);
+        timeResults[name] = await latency(TIME_REQUESTS, () => api(server, 'GET', url()));
+        log(`${name} (90 days): p50 ${fmt(timeResults[name]!.p50, 1)} ms, p99 ${fmt(timeResults[name]!.p99, 1)} ms (${TIME_REQUESTS} requests)`);
+      }
+    }
+    if (!ONLY || ONLY.has('timer')) {
+      let project = 0;
+      const task = (n: number) => seededTaskId(n);
+      const uuids: string[] = [];
+      for (let i = 0; i < PROJECTS; i++) uuids.push((await api(server, 'GET', `/v1/tasks/${task(i)}`)).data.uuid);
+      timeResults['timer start + stop'] = await latency(TIMER_PAIRS, async () => {
+        const i = project++ % PROJECTS;
+        const slugs = { company_slug: workspaceSlug, project_slug: `bench-${i + 1}` };
+        const started = await api(server, 'POST', '/time-trackings', { ...slugs, task_uuid: uuids[i] });
+        await api(server, 'PUT', `/time-trackings/${started.data.id}`, slugs);
+      });
+      log(`timer start + stop: p50 ${fmt(timeResults['timer start + stop']!.p50, 1)} ms, p99 ${fmt(timeResults['timer start + stop']!.p99, 1)} ms (${TIMER_PAIRS} pairs)`);
+    }
+  }
+
   // 6. Peak memory of the measured server, read before it stops.
   const serverMem = memoryOf(server.spawned.pid);
   const serverCpuTotal = cpuSecondsOf(server.spawned.pid) - cpuAtStart;
@@ -405,6 +494,23 @@ async function main(): Promise<number> {
     verdict('create_task', `task creation @32 >= ${BUDGETS.createRps} req/s`, () => `${fmt(at32('create_task')!.rps, 0)} req/s`, () => at32('create_task')!.rps >= BUDGETS.createRps),
     { budget: `cold start to healthy < ${COLD_START_BUDGET_MS} ms (median of ${coldStarts.length})`, measured: `${fmt(coldStartMs, 0)} ms`, pass: coldStartMs < COLD_START_BUDGET_MS },
   ];
+  const timeVerdicts: typeof verdicts = [];
+  if (TIME) {
+    for (const name of ['analytics', 'team', 'reports by day', 'timeline']) {
+      const r = timeResults[name];
+      timeVerdicts.push(
+        r
+          ? { budget: `${name}, 90 days of ${TIME_ENTRIES} entries: p50 < ${TIME_BUDGETS.reportP50Ms} ms`, measured: `p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms`, pass: r.p50 < TIME_BUDGETS.reportP50Ms }
+          : { budget: `${name}: p50 < ${TIME_BUDGETS.reportP50Ms} ms`, measured: NOT_MEASURED, pass: false, skipped: true },
+      );
+    }
+    const pair = timeResults['timer start + stop'];
+    timeVerdicts.push(
+      pair
+        ? { budget: `timer start + stop pair: p50 < ${TIME_BUDGETS.timerPairP50Ms} ms`, measured: `p50 ${fmt(pair.p50, 1)} ms, p99 ${fmt(pair.p99, 1)} ms`, pass: pair.p50 < TIME_BUDGETS.timerPairP50Ms }
+        : { budget: `timer start + stop pair: p50 < ${TIME_BUDGETS.timerPairP50Ms} ms`, measured: NOT_MEASURED, pass: false, skipped: true },
+    );
+  }
   const errorCount = rows.reduce((s, r) => s + r.result.non2xx + r.result.errors, 0);
 
   const out: string[] = [];
@@ -422,6 +528,11 @@ async function main(): Promise<number> {
   out.push('');
   out.push('Budgets (issue 2):');
   for (const v of verdicts) out.push(`  ${v.skipped ? 'SKIP' : v.pass ? 'PASS' : 'FAIL'}  ${v.budget}: ${v.measured}`);
+  if (TIME) {
+    out.push('');
+    out.push(`Budgets (issue 3; ${TIME_ENTRIES} time entries of ${timeUserIds.length} users in ${PROJECTS} projects, seeded in ${fmt(timeSeedMs / 1000, 1)} s; sequential requests):`);
+    for (const v of timeVerdicts) out.push(`  ${v.skipped ? 'SKIP' : v.pass ? 'PASS' : 'FAIL'}  ${v.budget}: ${v.measured}`);
+  }
   if (errorCount > 0) {
     out.push('');
     out.push(`ERROR: ${errorCount} non-2xx responses or connection errors:`);
@@ -450,6 +561,7 @@ async function main(): Promise<number> {
     server: { peakRssMb: serverMem?.peakRssMb, rssMbAtEnd: serverMem?.rssMb, cpuSecondsMeasuredPhase: serverCpuTotal },
     seedMs,
     budgets: verdicts,
+    time: TIME ? { entries: TIME_ENTRIES, users: timeUserIds.length, seedMs: timeSeedMs, latencyMs: timeResults, budgets: timeVerdicts } : undefined,
     errors: errorCount,
   };
   const file = path.join(RESULTS_DIR, `bench-${KIND}-${stamp}.json`);
@@ -457,7 +569,7 @@ async function main(): Promise<number> {
   log(`wrote ${path.relative(ROOT, file)}`);
 
   if (errorCount > 0) return 1;
-  if (STRICT && verdicts.some((v) => !v.pass && !v.skipped)) return 3;
+  if (STRICT && [...verdicts, ...timeVerdicts].some((v) => !v.pass && !v.skipped)) return 3;
   return 0;
 }
 

@@ -64,3 +64,48 @@ export async function seedTasks(exec: Exec, o: { workspaceId: string; userId: st
   // on the embedded database (src/maintenance.ts), vacuums and analyzes after bulk changes.
   if (o.analyze) await exec('vacuum (analyze)', []);
 }
+
+// Time entries for the time-tracking budgets (issue 3): $1 workspace id, $2 project ids (text[],
+// in the order tasks were seeded), $3 user ids (text[]), $4 tasks per project, $5 entry count.
+// Entry g belongs to user g % U, in project (g / U) % P, on a random task of that project, and
+// starts at a random second of the past 365 days; it lasts 5 minutes to 4 hours; 80% billable.
+// Task n was seeded into project (n % P) + 1, so project p's tasks are n = p + P·k.
+const INSERT_TIME_ENTRIES = `
+with p as (
+  select id, ord::int - 1 as idx, count(*) over () as n from unnest($2::text[]) with ordinality as t(id, ord)
+), u as (
+  select id, ord::int - 1 as idx, count(*) over () as n from unnest($3::text[]) with ordinality as t(id, ord)
+), r as (
+  select g, random() as r1, random() as r2, random() as r3, random() as r4 from generate_series(0, $5::int - 1) as g
+  offset 0
+), rows as (
+  select r.*, u.id as user_id, p.id as project_id, p.idx + p.n * floor(r1 * $4::int)::int as task_n,
+         date_trunc('second', now() - r2 * interval '365 days') as started
+  from r
+  join u on u.idx = r.g % u.n
+  join p on p.idx = (r.g / u.n) % p.n
+)
+insert into time_entries (workspace_id, project_id, task_id, user_id, started_at, ended_at, description, billable, is_manual, created_at, updated_at)
+select $1, project_id, 'task_' || substr(md5('${ID_SEED}' || task_n), 1, 16), user_id,
+       started, started + (300 + floor(r3 * 14100)::int) * interval '1 second',
+       case when r4 < 0.5 then '' else 'Worked on it' end, r4 < 0.8, r4 < 0.3, started, started
+from rows
+`;
+
+export async function seedTimeEntries(exec: Exec, o: { workspaceId: string; projectIds: string[]; userIds: string[]; tasksPerProject: number; count: number; analyze: boolean }): Promise<void> {
+  // One statement for a million rows: the per-row roll-up into tasks.tracked_seconds is switched
+  // off while it runs, and the totals are computed once afterwards, as the trigger would have.
+  await exec('alter table time_entries disable trigger time_entries_roll_up', []);
+  try {
+    await exec(INSERT_TIME_ENTRIES, [o.workspaceId, o.projectIds, o.userIds, o.tasksPerProject, o.count]);
+  } finally {
+    await exec('alter table time_entries enable trigger time_entries_roll_up', []);
+  }
+  await exec(
+    `update tasks t set tracked_seconds = s.seconds
+     from (select task_id, sum(extract(epoch from ended_at - started_at))::int as seconds from time_entries where ended_at is not null group by task_id) s
+     where t.id = s.task_id`,
+    [],
+  );
+  if (o.analyze) await exec('vacuum (analyze)', []);
+}
