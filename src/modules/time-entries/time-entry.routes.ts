@@ -112,8 +112,7 @@ export function timeTrackingRoutes(app: App, deps: Deps): void {
       const p = req.principal!;
       const b = req.body;
       const interval = svc.manualInterval(b.started_at, b.ended_at);
-      const project = await svc.projectBySlugs(tx, p, b.company_slug, b.project_slug);
-      const task = await svc.taskByUuid(tx, p, project, b.task_uuid);
+      const task = await svc.taskBySlugs(tx, p, b.company_slug, b.project_slug, b.task_uuid);
       const entry = interval ? await svc.createManual(tx, p, task, { ...interval, description: b.description }) : await svc.start(tx, p, task, b.description);
       return presentTracking(entry);
     }),

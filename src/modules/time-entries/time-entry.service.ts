@@ -77,25 +77,42 @@ export class TimeEntryService {
     return task;
   }
 
-  /** A task of `project` by its uuid, for the GitScrum surface. */
-  async taskByUuid(db: Db, p: Principal, project: Project, uuid: string): Promise<Task> {
+  /**
+   * The task `uuid` of the project that the slugs name, in one query: 404 for the project (as
+   * projectBySlugs) or for the task, 403 where the caller may not track time on it.
+   */
+  async taskBySlugs(db: Db, p: Principal, companySlug: string, projectSlug: string, uuid: string): Promise<Task> {
+    const visible = visibleWorkspaceIds(p);
     const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid);
-    const task = isUuid
-      ? await db.selectFrom('tasks').selectAll().where('uuid', '=', uuid).where('project_id', '=', project.id).executeTakeFirst()
+    const row = visible.length
+      ? await db
+          .selectFrom('projects as p')
+          .innerJoin('workspaces as w', 'w.id', 'p.workspace_id')
+          .leftJoin('tasks as t', (j) => j.onRef('t.project_id', '=', 'p.id').on('t.uuid', '=', isUuid ? uuid : '00000000-0000-0000-0000-000000000000'))
+          .selectAll('t')
+          .select(['p.id as found_project_id', 'p.workspace_id as found_workspace_id'])
+          .where(sql<string>`lower(w.slug)`, '=', companySlug.toLowerCase())
+          .where(sql<string>`lower(p.slug)`, '=', projectSlug.toLowerCase())
+          .where('w.id', 'in', visible)
+          .executeTakeFirst()
       : undefined;
-    if (!task) throw errors.notFound('Task');
-    authorize(p, task.workspace_id, 'time:write', 'Task', task.project_id);
-    return task;
+    if (!row || !projectVisible(p, row.found_workspace_id, row.found_project_id)) throw errors.notFound('Project');
+    authorize(p, row.found_workspace_id, 'time:read', 'Project', row.found_project_id);
+    if (row.id === null) throw errors.notFound('Task');
+    const { found_project_id: _p, found_workspace_id: _w, ...task } = row;
+    authorize(p, task.workspace_id!, 'time:write', 'Task', task.project_id!);
+    return task as Task;
   }
 
   /** The project that `company_slug` and `project_slug` name, among those the caller sees; otherwise 404. */
-  async projectBySlugs(db: Db, p: Principal, companySlug: string, projectSlug: string): Promise<Project> {
+  async projectBySlugs(db: Db, p: Principal, companySlug: string, projectSlug: string): Promise<Project & { workspace_time_zone: string }> {
     const visible = visibleWorkspaceIds(p);
     const project = visible.length
       ? await db
           .selectFrom('projects as p')
           .innerJoin('workspaces as w', 'w.id', 'p.workspace_id')
           .selectAll('p')
+          .select('w.time_zone as workspace_time_zone')
           .where(sql<string>`lower(w.slug)`, '=', companySlug.toLowerCase())
           .where(sql<string>`lower(p.slug)`, '=', projectSlug.toLowerCase())
           .where('w.id', 'in', visible)

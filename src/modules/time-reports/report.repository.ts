@@ -60,12 +60,6 @@ export function reportRepository(db: Db) {
       return new Map(Object.entries(rows[0]?.j ? (JSON.parse(rows[0].j) as Record<string, string[]>) : {}));
     },
 
-    /** Today's date in `tz` at `now`; throws the database's error for a zone it does not know. */
-    async today(tz: string, now: Date): Promise<string> {
-      const { rows } = await sql<{ today: string }>`select ((${now}::timestamptz at time zone ${tz})::date)::text as today`.execute(db);
-      return rows[0]!.today;
-    },
-
     async users(ids: string[]) {
       if (ids.length === 0) return [];
       return db.selectFrom('users').select(['id', 'username', 'name']).where('id', 'in', ids).execute();

@@ -35,7 +35,7 @@ export function hours(seconds: number): number {
 }
 
 export interface ResolvedReport {
-  project: Project;
+  project: Project & { workspace_time_zone: string };
   scope: ReportScope;
   period: Period & { tz: string; from: Date; to: Date };
   today: string;
@@ -59,20 +59,21 @@ export class TimeReportService {
     const repo = reportRepository(db);
     let tz = q.tz;
     if (tz === undefined) {
-      tz = (await db.selectFrom('workspaces').select('time_zone').where('id', '=', project.workspace_id).executeTakeFirstOrThrow()).time_zone;
+      tz = project.workspace_time_zone;
     } else if (!/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(tz) || !isValidTimeZone(tz)) {
       // The pattern keeps out POSIX-style zones ("UTC+3"), whose sign PostgreSQL reads backwards.
       throw errors.badRequest(`Unknown time zone ${JSON.stringify(tz)}: give an IANA zone such as Europe/Berlin`, 'tz', 'INVALID_TIME_ZONE');
     }
-    let today: string;
+    // Today's date only picks the period; every instant is the database's.
+    const today = localDate(this.deps.clock.now(), tz);
+    const period = resolvePeriod(q, today);
+    let midnights: number[];
     try {
-      today = await repo.today(tz, this.deps.clock.now());
+      midnights = await repo.midnights(tz, period.start, period.end);
     } catch (err) {
       if ((err as { code?: string }).code === '22023') throw errors.badRequest(`Unknown time zone ${JSON.stringify(tz)}`, 'tz', 'INVALID_TIME_ZONE');
       throw err;
     }
-    const period = resolvePeriod(q, today);
-    const midnights = await repo.midnights(tz, period.start, period.end);
     const bounds = { from: new Date(midnights[0]! * 1000), to: new Date(midnights.at(-1)! * 1000) };
     const scope: ReportScope = { projectId: project.id, tz, start: period.start, end: period.end };
     if (q.users !== undefined) {
@@ -90,8 +91,8 @@ export class TimeReportService {
   }
 
   private async groups(r: ResolvedReport, dims: Dimension[]): Promise<Map<Dimension, GroupRow[]>> {
-    const entries = await this.entries(r);
-    const labels = dims.includes('label') ? await reportRepository(this.deps.db).labels(r.project.id) : undefined;
+    // On PostgreSQL the two queries run at once, on two connections.
+    const [entries, labels] = await Promise.all([this.entries(r), dims.includes('label') ? reportRepository(this.deps.db).labels(r.project.id) : undefined]);
     return group(entries, r.midnights, dims, { dates: datesOf(r.period), labels, weekOf: mondayOf });
   }
 
@@ -278,6 +279,11 @@ export interface ReportGroup {
   user?: { id: string; username: string; name: string };
   task?: { id: string; uuid: string; number: number; title: string };
   billable?: boolean;
+}
+
+/** The date of an instant in a time zone, YYYY-MM-DD. */
+function localDate(at: Date, tz: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }
 
 function pickFigures(row: GroupRow | undefined) {
