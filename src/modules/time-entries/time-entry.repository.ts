@@ -119,6 +119,24 @@ export function timeEntryRepository(db: Db) {
         .executeTakeFirstOrThrow()) as EntryRow;
     },
 
+    /** Inserts a running timer unless the user has one (then: undefined), with its names, in one statement. */
+    async insertTimer(row: Insertable<TimeEntriesTable>): Promise<EntryRow | undefined> {
+      return (await db
+        .with('x', (d) =>
+          d
+            .insertInto('time_entries')
+            .values(row)
+            .onConflict((oc) => oc.column('user_id').where('ended_at', 'is', null).doNothing())
+            .returningAll(),
+        )
+        .selectFrom('x')
+        .innerJoin('tasks as t', 't.id', 'x.task_id')
+        .innerJoin('users as u', 'u.id', 'x.user_id')
+        .selectAll('x')
+        .select(['t.uuid as task_uuid', 'u.username as username', 'u.name as user_name'])
+        .executeTakeFirst()) as EntryRow | undefined;
+    },
+
     /** Updates an entry and returns it with its names, in one statement. */
     async update(
       id: string,

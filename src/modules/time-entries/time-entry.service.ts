@@ -81,7 +81,7 @@ export class TimeEntryService {
    * The task `uuid` of the project that the slugs name, in one query: 404 for the project (as
    * projectBySlugs) or for the task, 403 where the caller may not track time on it.
    */
-  async taskBySlugs(db: Db, p: Principal, companySlug: string, projectSlug: string, uuid: string): Promise<Task> {
+  async taskBySlugs(db: Db, p: Principal, companySlug: string, projectSlug: string, uuid: string): Promise<Task & { workspace_allows_overlaps: boolean }> {
     const visible = visibleWorkspaceIds(p);
     const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid);
     const row = visible.length
@@ -90,7 +90,7 @@ export class TimeEntryService {
           .innerJoin('workspaces as w', 'w.id', 'p.workspace_id')
           .leftJoin('tasks as t', (j) => j.onRef('t.project_id', '=', 'p.id').on('t.uuid', '=', isUuid ? uuid : '00000000-0000-0000-0000-000000000000'))
           .selectAll('t')
-          .select(['p.id as found_project_id', 'p.workspace_id as found_workspace_id'])
+          .select(['p.id as found_project_id', 'p.workspace_id as found_workspace_id', 'w.allow_overlapping_time_entries as workspace_allows_overlaps'])
           .where(sql<string>`lower(w.slug)`, '=', companySlug.toLowerCase())
           .where(sql<string>`lower(p.slug)`, '=', projectSlug.toLowerCase())
           .where('w.id', 'in', visible)
@@ -101,7 +101,7 @@ export class TimeEntryService {
     if (row.id === null) throw errors.notFound('Task');
     const { found_project_id: _p, found_workspace_id: _w, ...task } = row;
     authorize(p, task.workspace_id!, 'time:write', 'Task', task.project_id!);
-    return task as Task;
+    return task as Task & { workspace_allows_overlaps: boolean };
   }
 
   /** The project that `company_slug` and `project_slug` name, among those the caller sees; otherwise 404. */
@@ -135,18 +135,17 @@ export class TimeEntryService {
   }
 
   /** Starts a timer for the caller on the task, now by the server's clock. */
-  async start(tx: Db, p: Principal, task: Task, description: string | undefined): Promise<EntryRow> {
-    // One timer per user: starts of one user queue here, so each one after the first sees the
-    // running timer and can say which it is (the unique index is the database's own guarantee).
-    await lockName(tx, `timer:${p.userId}`);
+  async start(tx: Db, p: Principal, task: Task & { workspace_allows_overlaps: boolean }, description: string | undefined): Promise<EntryRow> {
     const repo = timeEntryRepository(tx);
-    const running = await repo.running(p.userId);
-    if (running) {
-      throw errors.conflict('You already have a running timer; stop it first', 'task_uuid', { running_entry: presentEntry(running) }, 'TIMER_ALREADY_RUNNING');
-    }
     const now = this.now();
-    await this.checkOverlap(tx, task.workspace_id, p.userId, now, null);
-    const entry = await repo.insert({
+    if (!task.workspace_allows_overlaps) {
+      // Serialised with the user's manual entries, which check for overlaps the same way.
+      await lockName(tx, `timer:${p.userId}`);
+      await this.checkOverlap(tx, task.workspace_id, p.userId, now, null);
+    }
+    // One timer per user is the unique index's rule: a start that meets another running timer
+    // (committed, or committing meanwhile: the insert waits for it) inserts nothing.
+    const entry = await repo.insertTimer({
       workspace_id: task.workspace_id,
       project_id: task.project_id,
       task_id: task.id,
@@ -159,6 +158,10 @@ export class TimeEntryService {
       created_at: now,
       updated_at: now,
     });
+    if (!entry) {
+      const running = await repo.running(p.userId);
+      throw errors.conflict('You already have a running timer; stop it first', 'task_uuid', running ? { running_entry: presentEntry(running) } : undefined, 'TIMER_ALREADY_RUNNING');
+    }
     await this.event(tx, p, entry, 'timer.started');
     return entry;
   }
