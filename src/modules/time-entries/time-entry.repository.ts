@@ -84,6 +84,16 @@ export function timeEntryRepository(db: Db) {
       return (await (lock ? q.forUpdate('e') : q).executeTakeFirst()) as EntryRow | undefined;
     },
 
+    /** As find, with the slugs of the entry's workspace and project (the GitScrum surface names them). */
+    async findWithSlugs(workspaceIds: string[], id: string | number, lock = false): Promise<(EntryRow & { workspace_slug: string; project_slug: string }) | undefined> {
+      if (workspaceIds.length === 0 || !looksLikeEntryId(id)) return undefined;
+      const q = byId(workspaceIds, String(id))
+        .innerJoin('projects as pr', 'pr.id', 'e.project_id')
+        .innerJoin('workspaces as w', 'w.id', 'e.workspace_id')
+        .select(['pr.slug as project_slug', 'w.slug as workspace_slug']);
+      return (await (lock ? q.forUpdate('e') : q).executeTakeFirst()) as (EntryRow & { workspace_slug: string; project_slug: string }) | undefined;
+    },
+
     /** The user's running timer, in whatever workspace it runs. */
     async running(userId: string): Promise<EntryRow | undefined> {
       const q = withNames(db.selectFrom('time_entries as e').where('e.user_id', '=', userId).where('e.ended_at', 'is', null));

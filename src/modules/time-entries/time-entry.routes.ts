@@ -122,8 +122,7 @@ export function timeTrackingRoutes(app: App, deps: Deps): void {
     schema: { operationId: 'stopTimeTracking', summary: 'Stop a running timer', tags: gitscrumTags, params: EntryPathId, body: StopTrackingBody, response: withErrors({ 200: One(TrackingSchema) }, ...MUTATION_ERRORS) },
   }, async (req, reply) => ({
     data: await deps.mutate(req, reply, 200, async (tx) => {
-      const project = await svc.projectBySlugs(tx, req.principal!, req.body.company_slug, req.body.project_slug);
-      return presentTracking(await svc.stop(tx, req.principal!, req.params.id, project));
+      return presentTracking(await svc.stop(tx, req.principal!, req.params.id, req.body));
     }),
   }));
 

@@ -224,6 +224,26 @@ export class TimeEntryService {
   private async loadForChange(db: Db, p: Principal, id: string, project?: Project): Promise<EntryRow> {
     const entry = await timeEntryRepository(db).find(visibleWorkspaceIds(p), id, true);
     if (!entry || !projectVisible(p, entry.workspace_id, entry.project_id) || (project && entry.project_id !== project.id)) throw errors.notFound('Time entry');
+    return this.checkChange(p, entry);
+  }
+
+  /**
+   * As loadForChange for the entry of the project that the slugs name, in one query where the
+   * entry is that project's; otherwise the same answers as with the project looked up first.
+   */
+  private async loadForChangeBySlugs(db: Db, p: Principal, id: string, companySlug: string, projectSlug: string): Promise<EntryRow> {
+    const entry = await timeEntryRepository(db).findWithSlugs(visibleWorkspaceIds(p), id, true);
+    const same = entry && entry.workspace_slug.toLowerCase() === companySlug.toLowerCase() && entry.project_slug.toLowerCase() === projectSlug.toLowerCase();
+    if (!entry || !same || !projectVisible(p, entry.workspace_id, entry.project_id)) {
+      await this.projectBySlugs(db, p, companySlug, projectSlug);
+      throw errors.notFound('Time entry');
+    }
+    authorize(p, entry.workspace_id, 'time:read', 'Project', entry.project_id);
+    const { workspace_slug: _w, project_slug: _p, ...row } = entry;
+    return this.checkChange(p, row);
+  }
+
+  private checkChange(p: Principal, entry: EntryRow): EntryRow {
     const role = roleIn(p, entry.workspace_id)!;
     if (entry.user_id !== p.userId && !can(role, 'time:manage')) throw errors.notFound('Time entry');
     authorize(p, entry.workspace_id, entry.user_id === p.userId ? 'time:write' : 'time:manage', 'Time entry', entry.project_id);
@@ -231,8 +251,8 @@ export class TimeEntryService {
   }
 
   /** Stops a running timer now, or at the workspace's limit if it ran longer. */
-  async stop(tx: Db, p: Principal, id: string, project?: Project): Promise<EntryRow> {
-    const entry = await this.loadForChange(tx, p, id, project);
+  async stop(tx: Db, p: Principal, id: string, slugs?: { company_slug: string; project_slug: string }): Promise<EntryRow> {
+    const entry = slugs ? await this.loadForChangeBySlugs(tx, p, id, slugs.company_slug, slugs.project_slug) : await this.loadForChange(tx, p, id);
     if (entry.ended_at !== null) throw errors.conflict('This timer is not running', 'id', { entry: presentEntry(entry) }, 'TIMER_NOT_RUNNING');
     const after = await timeEntryRepository(tx).stop(entry.id, this.now());
     await this.event(tx, p, after, 'timer.stopped', presentEntry(entry));
