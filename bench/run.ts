@@ -166,7 +166,7 @@ async function api(s: ServerHandle, method: string, pathname: string, body?: unk
  * requests cannot carry.
  */
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
-function quick(s: ServerHandle, method: string, pathname: string, body?: unknown): Promise<any> {
+function quick(s: { port: number }, method: string, pathname: string, body?: unknown): Promise<any> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -472,6 +472,10 @@ async function main(): Promise<number> {
       ['reports by day', () => `/time-trackings/reports?${scope()}&group_by=day`],
       ['timeline', () => `/time-trackings/timeline?${scope()}`],
     ];
+    // The floor, for reading absolute budgets on a machine whose speed drifts: the bare server's
+    // fixed answer, one request at a time over the same kind of connection.
+    timeResults['bare node:http (floor)'] = await latency(TIME_REQUESTS * 5, () => quick({ port: bare.port }, 'GET', '/'));
+    log(`bare node:http, sequential: p50 ${fmt(timeResults['bare node:http (floor)']!.p50, 2)} ms`);
     if (!ONLY || ONLY.has('time_reports')) {
       for (const [name, url] of reports) {
         const sample = await api(server, 'GET', url());
@@ -562,6 +566,8 @@ async function main(): Promise<number> {
     out.push('');
     out.push(`Budgets (issue 3; ${TIME_ENTRIES} time entries of ${timeUserIds.length} users in ${PROJECTS} projects, seeded in ${fmt(timeSeedMs / 1000, 1)} s; sequential requests):`);
     for (const v of timeVerdicts) out.push(`  ${v.skipped ? 'SKIP' : v.pass ? 'PASS' : 'FAIL'}  ${v.budget}: ${v.measured}`);
+    const floor = timeResults['bare node:http (floor)'];
+    if (floor) out.push(`  (floor: a sequential request to the bare node:http server, p50 ${fmt(floor.p50, 2)} ms, p99 ${fmt(floor.p99, 2)} ms)`);
   }
   if (errorCount > 0) {
     out.push('');
