@@ -47,7 +47,12 @@ describe('GitScrum-style timers', () => {
     expect(entry).toMatchObject({ task_uuid: task.uuid, ended_at: null, duration_minutes: null, is_manual: false });
     expect(Number.isInteger(entry.id)).toBe(true);
     expect(entry.user).toEqual({ username: expect.any(String), name: expect.any(String) });
-    expect((await eventsOf('timer.started', String(entry.id))).length).toBe(1);
+    const startedEvents = await eventsOf('timer.started', String(entry.id));
+    expect(startedEvents.length).toBe(1);
+    // The event carries the entry exactly as /v1 presents it.
+    const asV1 = async () => (await t.request({ url: `/v1/time-entries/${entry.id}`, key: member.key })).body.data;
+    const dataOf = (e: { data: unknown }) => (typeof e.data === 'string' ? JSON.parse(e.data) : e.data);
+    expect(dataOf(startedEvents[0]!)).toEqual(await asV1());
 
     const active = await t.request({ url: `/time-trackings/active?company_slug=${slugs.company_slug}&project_slug=${slugs.project_slug}`, key: member.key });
     expect(active.status, active.text).toBe(200);
@@ -58,7 +63,10 @@ describe('GitScrum-style timers', () => {
     expect(stopped.status, stopped.text).toBe(200);
     expect(stopped.body.data.duration_minutes).toBe(90);
     expect(Date.parse(stopped.body.data.ended_at) - Date.parse(stopped.body.data.started_at)).toBe(90 * MIN);
-    expect((await eventsOf('timer.stopped', String(entry.id))).length).toBe(1);
+    const stoppedEvents = await eventsOf('timer.stopped', String(entry.id));
+    expect(stoppedEvents.length).toBe(1);
+    expect(dataOf(stoppedEvents[0]!)).toEqual(await asV1());
+    expect(stoppedEvents[0]!.changes).toMatchObject({ running: { from: true, to: false }, duration_minutes: { from: null, to: 90 } });
 
     const none = await t.request({ url: `/time-trackings/active?company_slug=${slugs.company_slug}&project_slug=${slugs.project_slug}`, key: member.key });
     expect(none.status).toBe(200);
@@ -315,6 +323,7 @@ describe('tasks and their tracked time', () => {
 
   it('a task totals its finished entries in total_tracked_minutes, through every kind of write', async () => {
     const { member, task: created, slugs } = await setup();
+    clock.freeze(); // the sums below are exact to the second: the real clock must not tick meanwhile
     expect(created.total_tracked_minutes).toBe(0);
     const a = (await t.request({ method: 'POST', url: '/v1/time-entries', key: member.key, body: { task_id: created.id, duration_minutes: 90 } })).body.data;
     const b = (await t.request({ method: 'POST', url: '/v1/time-entries', key: member.key, body: { task_id: created.id, started_at: '2026-01-01T10:00:00Z', ended_at: '2026-01-01T10:00:40Z' } })).body.data;
@@ -333,6 +342,7 @@ describe('tasks and their tracked time', () => {
       select (select tracked_seconds from tasks where id = ${created.id}) as kept,
              (select coalesce(sum(extract(epoch from ended_at - started_at)), 0)::int from time_entries where task_id = ${created.id}) as summed`.execute(t.database.db);
     expect(rows[0]).toEqual({ kept: 40 * 60, summed: 40 * 60 });
+    clock.reset();
   });
 
   it('logging time changes the task ETag, so a cached copy is not served as current', async () => {

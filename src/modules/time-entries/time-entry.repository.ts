@@ -1,6 +1,6 @@
-import { sql, type Insertable } from 'kysely';
+import { sql, type Insertable, type QueryCreator } from 'kysely';
 import type { Db } from '../../db/database.ts';
-import type { TimeEntriesTable } from '../../db/schema.ts';
+import type { DB, EventsTable, TimeEntriesTable } from '../../db/schema.ts';
 import type { SortSpec } from '../../lib/listing.ts';
 import type { EntryRow } from './time-entry.presenter.ts';
 
@@ -25,6 +25,26 @@ export interface EntryFilter {
 export function looksLikeEntryId(id: string | number): boolean {
   const text = String(id);
   return /^[1-9][0-9]{0,15}$/.test(text);
+}
+
+const EVENT_COLUMNS = ['id', 'workspace_id', 'project_id', 'type', 'resource_type', 'resource_id', 'actor_user_id', 'actor_key_id', 'data', 'changes'] as const;
+
+/** An event row as a select from the statement's `x` (one row when the entry was written, none otherwise). */
+function eventSelect(d: QueryCreator<DB & { x: { id: string } }>, e: Insertable<EventsTable>) {
+  return d
+    .selectFrom('x')
+    .select([
+      sql<string>`${e.id}::text`.as('id'),
+      sql<string>`${e.workspace_id}::text`.as('workspace_id'),
+      sql<string | null>`${e.project_id ?? null}::text`.as('project_id'),
+      sql<string>`${e.type}::text`.as('type'),
+      sql<string>`${e.resource_type}::text`.as('resource_type'),
+      sql<string>`${e.resource_id}::text`.as('resource_id'),
+      sql<string | null>`${e.actor_user_id ?? null}::text`.as('actor_user_id'),
+      sql<string | null>`${e.actor_key_id ?? null}::text`.as('actor_key_id'),
+      sql<string>`${e.data}::jsonb`.as('data'),
+      sql<string | null>`${e.changes ?? null}::jsonb`.as('changes'),
+    ]);
 }
 
 export function timeEntryRepository(db: Db) {
@@ -85,13 +105,13 @@ export function timeEntryRepository(db: Db) {
     },
 
     /** As find, with the slugs of the entry's workspace and project (the GitScrum surface names them). */
-    async findWithSlugs(workspaceIds: string[], id: string | number, lock = false): Promise<(EntryRow & { workspace_slug: string; project_slug: string }) | undefined> {
+    async findWithSlugs(workspaceIds: string[], id: string | number, lock = false): Promise<(EntryRow & { workspace_slug: string; project_slug: string; workspace_max_timer_minutes: number }) | undefined> {
       if (workspaceIds.length === 0 || !looksLikeEntryId(id)) return undefined;
       const q = byId(workspaceIds, String(id))
         .innerJoin('projects as pr', 'pr.id', 'e.project_id')
         .innerJoin('workspaces as w', 'w.id', 'e.workspace_id')
-        .select(['pr.slug as project_slug', 'w.slug as workspace_slug']);
-      return (await (lock ? q.forUpdate('e') : q).executeTakeFirst()) as (EntryRow & { workspace_slug: string; project_slug: string }) | undefined;
+        .select(['pr.slug as project_slug', 'w.slug as workspace_slug', 'w.max_timer_minutes as workspace_max_timer_minutes']);
+      return (await (lock ? q.forUpdate('e') : q).executeTakeFirst()) as (EntryRow & { workspace_slug: string; project_slug: string; workspace_max_timer_minutes: number }) | undefined;
     },
 
     /** The user's running timer, in whatever workspace it runs. */
@@ -129,22 +149,42 @@ export function timeEntryRepository(db: Db) {
         .executeTakeFirstOrThrow()) as EntryRow;
     },
 
-    /** Inserts a running timer unless the user has one (then: undefined), with its names, in one statement. */
-    async insertTimer(row: Insertable<TimeEntriesTable>): Promise<EntryRow | undefined> {
-      return (await db
+    /**
+     * Inserts a running timer with its event row, in one statement, unless the user has a running
+     * timer already (then nothing is written and this returns false). The id comes from
+     * nextEntryId, so that the event can carry the entry before it exists.
+     */
+    async insertTimer(row: Insertable<TimeEntriesTable> & { id: string }, event: Insertable<EventsTable>): Promise<boolean> {
+      const inserted = await db
         .with('x', (d) =>
           d
             .insertInto('time_entries')
             .values(row)
             .onConflict((oc) => oc.column('user_id').where('ended_at', 'is', null).doNothing())
-            .returningAll(),
+            .returning('id'),
         )
+        .with('ev', (d) => d.insertInto('events').columns(EVENT_COLUMNS).expression(eventSelect(d, event)))
         .selectFrom('x')
-        .innerJoin('tasks as t', 't.id', 'x.task_id')
-        .innerJoin('users as u', 'u.id', 'x.user_id')
-        .selectAll('x')
-        .select(['t.uuid as task_uuid', 'u.username as username', 'u.name as user_name'])
-        .executeTakeFirst()) as EntryRow | undefined;
+        .select('x.id')
+        .executeTakeFirst();
+      return inserted !== undefined;
+    },
+
+    /** Stops the (locked, running) timer at `end` and writes its event row, in one statement. */
+    async stopWithEvent(id: string, end: Date, autoStopped: boolean, at: Date, event: Insertable<EventsTable>): Promise<void> {
+      await db
+        .with('x', (d) =>
+          d
+            .updateTable('time_entries')
+            .set({ ended_at: end, auto_stopped: autoStopped, updated_at: at, version: sql`version + 1` })
+            .where('id', '=', id)
+            .where('ended_at', 'is', null)
+            .returning('id'),
+        )
+        .with('ev', (d) => d.insertInto('events').columns(EVENT_COLUMNS).expression(eventSelect(d, event)))
+        .selectFrom('x')
+        .select('x.id')
+        .executeTakeFirstOrThrow();
     },
 
     /** Updates an entry and returns it with its names, in one statement. */
@@ -155,28 +195,6 @@ export function timeEntryRepository(db: Db) {
     ): Promise<EntryRow> {
       return (await db
         .with('x', (d) => d.updateTable('time_entries').set({ ...changes, updated_at: at, version: sql`version + 1` }).where('id', '=', id).returningAll())
-        .selectFrom('x')
-        .innerJoin('tasks as t', 't.id', 'x.task_id')
-        .innerJoin('users as u', 'u.id', 'x.user_id')
-        .selectAll('x')
-        .select(['t.uuid as task_uuid', 'u.username as username', 'u.name as user_name'])
-        .executeTakeFirstOrThrow()) as EntryRow;
-    },
-
-    /**
-     * Stops a running timer at `now`, or at its workspace's max_timer_minutes if it ran longer
-     * (then marked auto_stopped), and returns it with its names, in one statement.
-     */
-    async stop(id: string, now: Date): Promise<EntryRow> {
-      const limit = sql<Date>`(time_entries.started_at + make_interval(mins => (select w.max_timer_minutes from workspaces w where w.id = time_entries.workspace_id)))`;
-      return (await db
-        .with('x', (d) =>
-          d
-            .updateTable('time_entries')
-            .set({ ended_at: sql`least(${now}::timestamptz, ${limit})`, auto_stopped: sql`${limit} < ${now}::timestamptz`, updated_at: now, version: sql`version + 1` })
-            .where('id', '=', id)
-            .returningAll(),
-        )
         .selectFrom('x')
         .innerJoin('tasks as t', 't.id', 'x.task_id')
         .innerJoin('users as u', 'u.id', 'x.user_id')

@@ -3,7 +3,7 @@ import type { Db } from '../../db/database.ts';
 import { inTransaction } from '../../db/after-commit.ts';
 import { lockName } from '../../db/locks.ts';
 import type { Project, Task, Workspace } from '../../db/schema.ts';
-import { diff, recordEvent } from '../../events/event.repository.ts';
+import { diff, eventRow, recordEvent, type NewEvent } from '../../events/event.repository.ts';
 import { checkIfMatch } from '../../http/etag.ts';
 import { errors } from '../../http/errors.ts';
 import { actorOf, projectVisible, roleIn, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
@@ -46,6 +46,9 @@ function checkInterval(start: Date, end: Date): void {
   if (end.getTime() - start.getTime() > DAY_MS) throw errors.unprocessable('A time entry lasts at most 24 hours', 'ended_at', 'ENTRY_TOO_LONG');
 }
 
+/** A task found for a timer on the GitScrum surface, with what starting one needs. */
+export type TaskForTimer = Task & { workspace_allows_overlaps: boolean; my_username: string; my_name: string; next_entry_id: string };
+
 export interface TimeEntryServiceDeps {
   db: Db;
   clock: Clock;
@@ -81,7 +84,7 @@ export class TimeEntryService {
    * The task `uuid` of the project that the slugs name, in one query: 404 for the project (as
    * projectBySlugs) or for the task, 403 where the caller may not track time on it.
    */
-  async taskBySlugs(db: Db, p: Principal, companySlug: string, projectSlug: string, uuid: string): Promise<Task & { workspace_allows_overlaps: boolean }> {
+  async taskBySlugs(db: Db, p: Principal, companySlug: string, projectSlug: string, uuid: string): Promise<TaskForTimer> {
     const visible = visibleWorkspaceIds(p);
     const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid);
     const row = visible.length
@@ -89,8 +92,11 @@ export class TimeEntryService {
           .selectFrom('projects as p')
           .innerJoin('workspaces as w', 'w.id', 'p.workspace_id')
           .leftJoin('tasks as t', (j) => j.onRef('t.project_id', '=', 'p.id').on('t.uuid', '=', isUuid ? uuid : '00000000-0000-0000-0000-000000000000'))
+          .innerJoin('users as me', (j) => j.on('me.id', '=', p.userId))
           .selectAll('t')
           .select(['p.id as found_project_id', 'p.workspace_id as found_workspace_id', 'w.allow_overlapping_time_entries as workspace_allows_overlaps'])
+          // What a timer started on the task needs, so that it and its event are one statement.
+          .select(['me.username as my_username', 'me.name as my_name', sql<string>`nextval(pg_get_serial_sequence('time_entries', 'id'))::text`.as('next_entry_id')])
           .where(sql<string>`lower(w.slug)`, '=', companySlug.toLowerCase())
           .where(sql<string>`lower(p.slug)`, '=', projectSlug.toLowerCase())
           .where('w.id', 'in', visible)
@@ -101,7 +107,7 @@ export class TimeEntryService {
     if (row.id === null) throw errors.notFound('Task');
     const { found_project_id: _p, found_workspace_id: _w, ...task } = row;
     authorize(p, task.workspace_id!, 'time:write', 'Task', task.project_id!);
-    return task as Task & { workspace_allows_overlaps: boolean };
+    return task as TaskForTimer;
   }
 
   /** The project that `company_slug` and `project_slug` name, among those the caller sees; otherwise 404. */
@@ -135,7 +141,7 @@ export class TimeEntryService {
   }
 
   /** Starts a timer for the caller on the task, now by the server's clock. */
-  async start(tx: Db, p: Principal, task: Task & { workspace_allows_overlaps: boolean }, description: string | undefined): Promise<EntryRow> {
+  async start(tx: Db, p: Principal, task: TaskForTimer, description: string | undefined): Promise<EntryRow> {
     const repo = timeEntryRepository(tx);
     const now = this.now();
     if (!task.workspace_allows_overlaps) {
@@ -143,9 +149,8 @@ export class TimeEntryService {
       await lockName(tx, `timer:${p.userId}`);
       await this.checkOverlap(tx, task.workspace_id, p.userId, now, null);
     }
-    // One timer per user is the unique index's rule: a start that meets another running timer
-    // (committed, or committing meanwhile: the insert waits for it) inserts nothing.
-    const entry = await repo.insertTimer({
+    const entry: EntryRow = {
+      id: task.next_entry_id,
       workspace_id: task.workspace_id,
       project_id: task.project_id,
       task_id: task.id,
@@ -155,14 +160,21 @@ export class TimeEntryService {
       description: description ?? '',
       billable: true,
       is_manual: false,
+      auto_stopped: false,
+      version: 1,
       created_at: now,
       updated_at: now,
-    });
-    if (!entry) {
+      task_uuid: task.uuid,
+      username: task.my_username,
+      user_name: task.my_name,
+    };
+    const { task_uuid: _t, username: _u, user_name: _n, ...row } = entry;
+    // One timer per user is the unique index's rule: a start that meets another running timer
+    // (committed, or committing meanwhile: the insert waits for it) writes nothing, event included.
+    if (!(await repo.insertTimer(row, eventRow(this.deps.ids, actorOf(p), this.eventOf(entry, 'timer.started'))))) {
       const running = await repo.running(p.userId);
       throw errors.conflict('You already have a running timer; stop it first', 'task_uuid', running ? { running_entry: presentEntry(running) } : undefined, 'TIMER_ALREADY_RUNNING');
     }
-    await this.event(tx, p, entry, 'timer.started');
     return entry;
   }
 
@@ -231,7 +243,7 @@ export class TimeEntryService {
    * As loadForChange for the entry of the project that the slugs name, in one query where the
    * entry is that project's; otherwise the same answers as with the project looked up first.
    */
-  private async loadForChangeBySlugs(db: Db, p: Principal, id: string, companySlug: string, projectSlug: string): Promise<EntryRow> {
+  private async loadForChangeBySlugs(db: Db, p: Principal, id: string, companySlug: string, projectSlug: string): Promise<{ entry: EntryRow; maxTimerMinutes: number }> {
     const entry = await timeEntryRepository(db).findWithSlugs(visibleWorkspaceIds(p), id, true);
     const same = entry && entry.workspace_slug.toLowerCase() === companySlug.toLowerCase() && entry.project_slug.toLowerCase() === projectSlug.toLowerCase();
     if (!entry || !same || !projectVisible(p, entry.workspace_id, entry.project_id)) {
@@ -239,8 +251,8 @@ export class TimeEntryService {
       throw errors.notFound('Time entry');
     }
     authorize(p, entry.workspace_id, 'time:read', 'Project', entry.project_id);
-    const { workspace_slug: _w, project_slug: _p, ...row } = entry;
-    return this.checkChange(p, row);
+    const { workspace_slug: _w, project_slug: _p, workspace_max_timer_minutes: maxTimerMinutes, ...row } = entry;
+    return { entry: this.checkChange(p, row), maxTimerMinutes };
   }
 
   private checkChange(p: Principal, entry: EntryRow): EntryRow {
@@ -251,11 +263,17 @@ export class TimeEntryService {
   }
 
   /** Stops a running timer now, or at the workspace's limit if it ran longer. */
-  async stop(tx: Db, p: Principal, id: string, slugs?: { company_slug: string; project_slug: string }): Promise<EntryRow> {
-    const entry = slugs ? await this.loadForChangeBySlugs(tx, p, id, slugs.company_slug, slugs.project_slug) : await this.loadForChange(tx, p, id);
+  async stop(tx: Db, p: Principal, id: string, slugs: { company_slug: string; project_slug: string }): Promise<EntryRow> {
+    const { entry, maxTimerMinutes } = await this.loadForChangeBySlugs(tx, p, id, slugs.company_slug, slugs.project_slug);
     if (entry.ended_at !== null) throw errors.conflict('This timer is not running', 'id', { entry: presentEntry(entry) }, 'TIMER_NOT_RUNNING');
-    const after = await timeEntryRepository(tx).stop(entry.id, this.now());
-    await this.event(tx, p, after, 'timer.stopped', presentEntry(entry));
+    // The row is locked (loadForChangeBySlugs), so the entry after the stop is known here, and the
+    // update and its event are one statement.
+    const now = this.now();
+    const limit = new Date(entry.started_at.getTime() + maxTimerMinutes * 60_000);
+    const autoStopped = now.getTime() > limit.getTime();
+    const after: EntryRow = { ...entry, ended_at: autoStopped ? limit : now, auto_stopped: autoStopped, updated_at: now, version: entry.version + 1 };
+    const event = eventRow(this.deps.ids, actorOf(p), this.eventOf(after, 'timer.stopped', presentEntry(entry)));
+    await timeEntryRepository(tx).stopWithEvent(entry.id, after.ended_at!, autoStopped, now, event);
     return after;
   }
 
@@ -341,8 +359,13 @@ export class TimeEntryService {
 
   /** The entry's event; `p` null: the server did it on its own (the auto-stop job). */
   private async event(tx: Db, p: Principal | null, entry: EntryRow, type: string, before?: ReturnType<typeof presentEntry>): Promise<void> {
+    await recordEvent(tx, this.deps.ids, p ? actorOf(p) : { userId: null, keyId: null }, this.eventOf(entry, type, before));
+  }
+
+  /** The event of a change to an entry: the entry as /v1 presents it, and what changed. */
+  private eventOf(entry: EntryRow, type: string, before?: ReturnType<typeof presentEntry>): NewEvent {
     const data = presentEntry(entry);
-    await recordEvent(tx, this.deps.ids, p ? actorOf(p) : { userId: null, keyId: null }, {
+    return {
       workspaceId: entry.workspace_id,
       projectId: entry.project_id,
       type,
@@ -350,7 +373,7 @@ export class TimeEntryService {
       resourceId: entry.id,
       data,
       changes: before ? diff(before, data) : null,
-    });
+    };
   }
 
   async get(p: Principal, id: string): Promise<EntryRow> {
