@@ -269,6 +269,27 @@ describe('overlapping entries', () => {
     // Someone else's entries never conflict with yours.
     expect((await log(owner.key, task.id, '2026-03-01T12:30:00Z', '2026-03-01T13:30:00Z')).status).toBe(201);
   });
+
+  it('where the workspace refuses overlaps, a running timer overlaps everything after its start, and a timer cannot start inside an entry', async () => {
+    const { owner, member, workspace, task, slugs } = await setup();
+    expect((await t.request({ method: 'PATCH', url: `/v1/workspaces/${workspace.id}`, key: owner.key, body: { allow_overlapping_time_entries: false } })).status).toBe(200);
+    clock.freeze();
+    try {
+      const at = (minutes: number) => new Date(Math.floor(clock.now().getTime() / 1000) * 1000 + minutes * MIN).toISOString();
+      // An entry that ends after now: a timer started now would overlap it.
+      const ahead = (await log(member.key, task.id, at(-30), at(30))).body.data;
+      expectError(await startTimer(member.key, slugs, task.uuid), 409, 'ENTRY_OVERLAPS');
+      expect((await t.request({ method: 'DELETE', url: `/v1/time-entries/${ahead.id}`, key: member.key })).status).toBe(200);
+      // An entry ending exactly now does not overlap a timer started now.
+      expect((await log(member.key, task.id, at(-30), at(0))).status).toBe(201);
+      expect((await startTimer(member.key, slugs, task.uuid)).status).toBe(201);
+      // While it runs, an entry after its start overlaps it; one before it does not.
+      expectError(await log(member.key, task.id, at(60), at(90)), 409, 'ENTRY_OVERLAPS');
+      expect((await log(member.key, task.id, at(-90), at(-60))).status).toBe(201);
+    } finally {
+      clock.reset();
+    }
+  });
 });
 
 describe('/v1 time entries', () => {

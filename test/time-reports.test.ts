@@ -227,7 +227,8 @@ describe('time reports', () => {
   });
 
   it('resolves every period preset in the time zone, from the server clock', async () => {
-    const { owner, q } = await setup();
+    const { owner, ann, tasks, q } = await setup();
+    await log(ann, tasks[0].id, '2026-03-02T08:00:00Z', '2026-03-02T18:00:00Z');
     const at = new Date('2026-03-10T23:30:00Z'); // 11 March in Tokyo
     clock.reset();
     clock.advance(at.getTime() - Date.now());
@@ -242,8 +243,11 @@ describe('time reports', () => {
       expect(await period('this-month')).toMatchObject({ start: '2026-03-01', end: '2026-03-31', days: 31 });
       expect(await period('last-month')).toMatchObject({ start: '2026-02-01', end: '2026-02-28', days: 28 });
       expect((await get(owner.key, `/time-trackings/reports?${q}`)).period).toMatchObject({ start: '2026-02-09', end: '2026-03-10' });
-      // The daily average divides by the days so far of a period that has not ended.
-      expect((await get(owner.key, `/time-trackings/analytics?${q}&period=this-month`)).period.days).toBe(31);
+      // The daily average divides by the days so far of a period that has not ended: 10 hours
+      // over 1–10 March, not over the 31 days of March; a past period divides by all its days.
+      const thisMonth = await get(owner.key, `/time-trackings/analytics?${q}&period=this-month&tz=UTC`);
+      expect(thisMonth).toMatchObject({ total_hours: 10, average_daily_hours: 1, period: { days: 31 } });
+      expect((await get(owner.key, `/time-trackings/analytics?${q}&start=2026-03-01&end=2026-03-05&tz=UTC`)).average_daily_hours).toBe(2);
     } finally {
       clock.reset();
     }

@@ -1,4 +1,4 @@
-import { sql, type Insertable, type QueryCreator } from 'kysely';
+import { sql, type Insertable, type QueryCreator, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import type { DB, EventsTable, TimeEntriesTable } from '../../db/schema.ts';
 import type { SortSpec } from '../../lib/listing.ts';
@@ -45,6 +45,15 @@ function eventSelect(d: QueryCreator<DB & { x: { id: string } }>, e: Insertable<
       sql<string>`${e.data}::jsonb`.as('data'),
       sql<string | null>`${e.changes ?? null}::jsonb`.as('changes'),
     ]);
+}
+
+/** The row a statement's `x` wrote, with its task's uuid and its user's names. */
+function withNamesOf<Q extends SelectQueryBuilder<DB & { x: Selectable<TimeEntriesTable> }, 'x', object>>(q: Q) {
+  return q
+    .innerJoin('tasks as t', 't.id', 'x.task_id')
+    .innerJoin('users as u', 'u.id', 'x.user_id')
+    .selectAll('x')
+    .select(['t.uuid as task_uuid', 'u.username as username', 'u.name as user_name']);
 }
 
 export function timeEntryRepository(db: Db) {
@@ -139,20 +148,13 @@ export function timeEntryRepository(db: Db) {
 
     /** Inserts an entry and returns it with its names, in one statement. */
     async insert(row: Insertable<TimeEntriesTable>): Promise<EntryRow> {
-      return (await db
-        .with('x', (d) => d.insertInto('time_entries').values(row).returningAll())
-        .selectFrom('x')
-        .innerJoin('tasks as t', 't.id', 'x.task_id')
-        .innerJoin('users as u', 'u.id', 'x.user_id')
-        .selectAll('x')
-        .select(['t.uuid as task_uuid', 'u.username as username', 'u.name as user_name'])
-        .executeTakeFirstOrThrow()) as EntryRow;
+      return (await withNamesOf(db.with('x', (d) => d.insertInto('time_entries').values(row).returningAll()).selectFrom('x')).executeTakeFirstOrThrow()) as EntryRow;
     },
 
     /**
      * Inserts a running timer with its event row, in one statement, unless the user has a running
-     * timer already (then nothing is written and this returns false). The id comes from
-     * nextEntryId, so that the event can carry the entry before it exists.
+     * timer already (then nothing is written and this returns false). The id was taken from the
+     * sequence beforehand (TimeEntryService.taskBySlugs), so that the event can carry the entry.
      */
     async insertTimer(row: Insertable<TimeEntriesTable> & { id: string }, event: Insertable<EventsTable>): Promise<boolean> {
       const inserted = await db
@@ -193,14 +195,8 @@ export function timeEntryRepository(db: Db) {
       changes: { description?: string; billable?: boolean; auto_stopped?: boolean; started_at?: Date; ended_at?: Date | null },
       at: Date,
     ): Promise<EntryRow> {
-      return (await db
-        .with('x', (d) => d.updateTable('time_entries').set({ ...changes, updated_at: at, version: sql`version + 1` }).where('id', '=', id).returningAll())
-        .selectFrom('x')
-        .innerJoin('tasks as t', 't.id', 'x.task_id')
-        .innerJoin('users as u', 'u.id', 'x.user_id')
-        .selectAll('x')
-        .select(['t.uuid as task_uuid', 'u.username as username', 'u.name as user_name'])
-        .executeTakeFirstOrThrow()) as EntryRow;
+      const updated = db.with('x', (d) => d.updateTable('time_entries').set({ ...changes, updated_at: at, version: sql`version + 1` }).where('id', '=', id).returningAll());
+      return (await withNamesOf(updated.selectFrom('x')).executeTakeFirstOrThrow()) as EntryRow;
     },
 
     /** Each task's most recent entries (at most `perTask`), newest first, for embedding in tasks. */

@@ -46,6 +46,16 @@ function checkInterval(start: Date, end: Date): void {
   if (end.getTime() - start.getTime() > DAY_MS) throw errors.unprocessable('A time entry lasts at most 24 hours', 'ended_at', 'ENTRY_TOO_LONG');
 }
 
+/** The project (`p`, with its workspace `w`) that the GitScrum surface's slugs name, among `visible` workspaces. */
+function projectsBySlugs(db: Db, visible: string[], companySlug: string, projectSlug: string) {
+  return db
+    .selectFrom('projects as p')
+    .innerJoin('workspaces as w', 'w.id', 'p.workspace_id')
+    .where(sql<string>`lower(w.slug)`, '=', companySlug.toLowerCase())
+    .where(sql<string>`lower(p.slug)`, '=', projectSlug.toLowerCase())
+    .where('w.id', 'in', visible);
+}
+
 /** A task found for a timer on the GitScrum surface, with what starting one needs. */
 export type TaskForTimer = Task & { workspace_allows_overlaps: boolean; my_username: string; my_name: string; next_entry_id: string };
 
@@ -88,18 +98,13 @@ export class TimeEntryService {
     const visible = visibleWorkspaceIds(p);
     const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uuid);
     const row = visible.length
-      ? await db
-          .selectFrom('projects as p')
-          .innerJoin('workspaces as w', 'w.id', 'p.workspace_id')
+      ? await projectsBySlugs(db, visible, companySlug, projectSlug)
           .leftJoin('tasks as t', (j) => j.onRef('t.project_id', '=', 'p.id').on('t.uuid', '=', isUuid ? uuid : '00000000-0000-0000-0000-000000000000'))
           .innerJoin('users as me', (j) => j.on('me.id', '=', p.userId))
           .selectAll('t')
           .select(['p.id as found_project_id', 'p.workspace_id as found_workspace_id', 'w.allow_overlapping_time_entries as workspace_allows_overlaps'])
           // What a timer started on the task needs, so that it and its event are one statement.
           .select(['me.username as my_username', 'me.name as my_name', sql<string>`nextval(pg_get_serial_sequence('time_entries', 'id'))::text`.as('next_entry_id')])
-          .where(sql<string>`lower(w.slug)`, '=', companySlug.toLowerCase())
-          .where(sql<string>`lower(p.slug)`, '=', projectSlug.toLowerCase())
-          .where('w.id', 'in', visible)
           .executeTakeFirst()
       : undefined;
     if (!row || !projectVisible(p, row.found_workspace_id, row.found_project_id)) throw errors.notFound('Project');
@@ -114,15 +119,7 @@ export class TimeEntryService {
   async projectBySlugs(db: Db, p: Principal, companySlug: string, projectSlug: string): Promise<Project & { workspace_time_zone: string }> {
     const visible = visibleWorkspaceIds(p);
     const project = visible.length
-      ? await db
-          .selectFrom('projects as p')
-          .innerJoin('workspaces as w', 'w.id', 'p.workspace_id')
-          .selectAll('p')
-          .select('w.time_zone as workspace_time_zone')
-          .where(sql<string>`lower(w.slug)`, '=', companySlug.toLowerCase())
-          .where(sql<string>`lower(p.slug)`, '=', projectSlug.toLowerCase())
-          .where('w.id', 'in', visible)
-          .executeTakeFirst()
+      ? await projectsBySlugs(db, visible, companySlug, projectSlug).selectAll('p').select('w.time_zone as workspace_time_zone').executeTakeFirst()
       : undefined;
     if (!project || !projectVisible(p, project.workspace_id, project.id)) throw errors.notFound('Project');
     authorize(p, project.workspace_id, 'time:read', 'Project', project.id);

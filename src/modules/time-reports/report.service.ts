@@ -4,10 +4,10 @@ import { errors } from '../../http/errors.ts';
 import type { Principal } from '../../http/principal.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { toPage, type PageQuery } from '../../lib/pagination.ts';
-import { isValidTimeZone } from '../../lib/time.ts';
+import { isValidTimeZone, iso } from '../../lib/time.ts';
 import type { TimeEntryService } from '../time-entries/time-entry.service.ts';
 import { timeEntryRepository } from '../time-entries/time-entry.repository.ts';
-import { addDays, elapsedDays, isoWeek, resolvePeriod, type Period } from './period.ts';
+import { addDays, elapsedDays, isoWeek, resolvePeriod, weekStart, type Period } from './period.ts';
 import { group, productivity, type Dimension, type Group as GroupRow } from './aggregate.ts';
 import { reportRepository, type ReportScope } from './report.repository.ts';
 
@@ -93,7 +93,7 @@ export class TimeReportService {
   private async groups(r: ResolvedReport, dims: Dimension[]): Promise<Map<Dimension, GroupRow[]>> {
     // On PostgreSQL the two queries run at once, on two connections.
     const [entries, labels] = await Promise.all([this.entries(r), dims.includes('label') ? reportRepository(this.deps.db).labels(r.project.id) : undefined]);
-    return group(entries, r.midnights, dims, { dates: datesOf(r.period), labels, weekOf: mondayOf });
+    return group(entries, r.midnights, dims, { dates: datesOf(r.period), labels, weekOf: weekStart });
   }
 
   private async usersById(ids: string[]) {
@@ -194,9 +194,9 @@ export class TimeReportService {
         for (const date of datesOf(r.period)) {
           const week = isoWeek(date);
           if (weeks.at(-1)?.key === week) weeks.at(-1)!.end_date = date;
-          else weeks.push({ ...group(week, week, undefined), start_date: date, end_date: date });
+          // The aggregate keys a week by its Monday, which may fall before the period.
+          else weeks.push(group(week, week, byKey.get(weekStart(date)), { start_date: date, end_date: date }));
         }
-        for (const w of weeks) Object.assign(w, pickFigures(byKey.get(mondayOf(w.start_date!))));
         return weeks;
       }
       case 'month': {
@@ -204,7 +204,7 @@ export class TimeReportService {
         for (const date of datesOf(r.period)) {
           const month = date.slice(0, 7);
           if (months.at(-1)?.key === month) months.at(-1)!.end_date = date;
-          else months.push({ ...group(month, month, byKey.get(`${month}-01`)), start_date: date, end_date: date });
+          else months.push(group(month, month, byKey.get(`${month}-01`), { start_date: date, end_date: date }));
         }
         return months;
       }
@@ -286,15 +286,6 @@ function localDate(at: Date, tz: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }
 
-function pickFigures(row: GroupRow | undefined) {
-  return { hours: hours(row?.seconds ?? 0), seconds: row?.seconds ?? 0, entries: row?.entries ?? 0, tasks: row?.tasks ?? 0 };
-}
-
-function mondayOf(date: string): string {
-  const weekday = (new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7;
-  return addDays(date, -weekday);
-}
-
 function totalOf(g: Map<Dimension, GroupRow[]>) {
   return g.get('total')![0] ?? { seconds: 0, entries: 0, tasks: 0 };
 }
@@ -314,7 +305,7 @@ export function presentPeriod(r: ResolvedReport) {
     end: r.period.end,
     days: r.period.days,
     tz: r.period.tz,
-    starts_at: r.period.from.toISOString().slice(0, 19) + 'Z',
-    ends_at: r.period.to.toISOString().slice(0, 19) + 'Z',
+    starts_at: iso(r.period.from),
+    ends_at: iso(r.period.to),
   };
 }
