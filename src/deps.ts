@@ -2,6 +2,7 @@ import { pino, type Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
+import { ParallelReads } from './db/parallel-reads.ts';
 import { KeyResolver } from './http/auth.ts';
 import { makeMutate, type Mutate } from './http/mutation.ts';
 import { RateLimiter } from './http/rate-limit.ts';
@@ -108,7 +109,7 @@ export function createDeps(
       projects,
       tasks: new TaskService({ db, clock, ids, projects }),
       timeEntries,
-      timeReports: new TimeReportService({ db, clock, timeEntries }),
+      timeReports: new TimeReportService({ db, clock, timeEntries, parallel: new ParallelReads(database.kind === 'postgres' ? 2 : 1, config.dbPoolSize) }),
       apiKeys,
       admin: new AdminService({ db, clock, ids, apiKeys }),
     },

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite } from '../src/db/database.ts';
+import { readInParallel } from '../src/db/parallel-reads.ts';
 import { createTestApp, type TestApp } from './app.ts';
 import { makeTask, makeWorld } from './factories.ts';
 
@@ -57,6 +58,52 @@ describe.skipIf(!postgres)('PostgreSQL sessions', () => {
     expect(reads.map((r) => r.body.data.id)).toEqual(created.map((t) => t.id));
     const listed = await prepared.request({ url: `/v1/projects/${project.id}/tasks?per_page=100`, key: owner.key });
     expect(listed.body.meta.total).toBe(20);
+  });
+
+  it('split reads see one snapshot: a write committed after the first began is seen by none of them', async () => {
+    const { owner, project } = await makeWorld(prepared);
+    await makeTask(prepared, owner, project.id);
+    const db = prepared.database.db;
+    const count = async (on: typeof db) => (await on.selectFrom('tasks').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', project.id).executeTakeFirstOrThrow()).n;
+    let written!: () => void;
+    const afterWrite = new Promise<void>((resolve) => (written = resolve));
+    const counts = await readInParallel(db, [
+      async (tx) => {
+        // Committed on another session while both snapshots are already taken.
+        await makeTask(prepared, owner, project.id);
+        written();
+        return count(tx);
+      },
+      async (tx) => {
+        await afterWrite;
+        return count(tx);
+      },
+    ]);
+    expect(counts.map(Number)).toEqual([1, 1]);
+    expect(Number(await count(db))).toBe(2);
+  });
+
+  it('split reports never wait on each other for sessions, however small the pool', async () => {
+    for (const size of ['1', '3']) {
+      const small = await createTestApp({ env: { SPRINTLANE_DB_POOL_SIZE: size } });
+      try {
+        const { owner, workspace, project } = await makeWorld(small);
+        const task = await makeTask(small, owner, project.id);
+        const logged = await small.request({
+          method: 'POST',
+          url: '/time-trackings',
+          key: owner.key,
+          body: { company_slug: workspace.slug, project_slug: project.slug, task_uuid: task.uuid, started_at: '2026-11-02T09:00:00Z', ended_at: '2026-11-02T10:00:00Z' },
+        });
+        expect(logged.status).toBe(201);
+        const url = `/time-trackings/analytics?company_slug=${workspace.slug}&project_slug=${project.slug}&start=2026-11-01&end=2026-11-30&tz=UTC`;
+        const answers = await Promise.all(Array.from({ length: 10 }, () => small.request({ url, key: owner.key })));
+        expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+        expect(answers.map((a) => a.body.data.total_seconds)).toEqual(Array(10).fill(3600));
+      } finally {
+        await small.close();
+      }
+    }
   });
 
   it('replace a session the server ends, so that later requests succeed', async () => {
