@@ -93,6 +93,37 @@ describe('GitScrum-style timers', () => {
     expect(running.length).toBe(1);
   });
 
+  it('of 20 concurrent stops of one timer, exactly one stops it, the others get 409, and one timer.stopped event is written', async () => {
+    const { member, task, slugs } = await setup();
+    const started = await startTimer(member.key, slugs, task.uuid);
+    const id = started.body.data.id;
+    const results = await Promise.all(Array.from({ length: 20 }, () => t.request({ method: 'PUT', url: `/time-trackings/${id}`, key: member.key, body: slugs })));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200).length, JSON.stringify(results.filter((r) => r.status !== 200 && r.status !== 409).map((r) => r.text))).toBe(1);
+    expect(statuses.filter((s) => s === 409).length).toBe(19);
+    for (const r of results.filter((x) => x.status === 409)) expect(r.body.error.code).toMatch(/^TIMER_(NOT_RUNNING|BUSY)$/);
+    expect((await eventsOf('timer.stopped', String(id))).length).toBe(1);
+    const stopped = results.find((r) => r.status === 200)!.body.data;
+    const stored = await t.request({ url: `/v1/time-entries/${id}`, key: member.key });
+    expect(stored.body.data.ended_at).toBe(stopped.ended_at);
+  });
+
+  it('a stop racing edits of the running timer stops it once, keeping every edit', async () => {
+    const { member, task, slugs } = await setup();
+    const started = await startTimer(member.key, slugs, task.uuid);
+    const id = started.body.data.id;
+    const [stop, ...edits] = await Promise.all([
+      t.request({ method: 'PUT', url: `/time-trackings/${id}`, key: member.key, body: slugs }),
+      ...Array.from({ length: 5 }, (_, i) => t.request({ method: 'PUT', url: `/v1/time-entries/${id}`, key: member.key, body: { description: `edit ${i}` } })),
+    ]);
+    expect(stop!.status, stop!.text).toBe(200);
+    for (const e of edits) expect(e.status, e.text).toBe(200);
+    const stored = (await t.request({ url: `/v1/time-entries/${id}`, key: member.key })).body.data;
+    expect(stored.ended_at).toBe(stop!.body.data.ended_at);
+    expect(stored.description).toMatch(/^edit \d$/);
+    expect((await eventsOf('timer.stopped', String(id))).length).toBe(1);
+  });
+
   it('finds a timer started days ago as active and as running=true', async () => {
     const { member, task, slugs } = await setup();
     const started = await startTimer(member.key, slugs, task.uuid);

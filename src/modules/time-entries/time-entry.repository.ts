@@ -172,21 +172,26 @@ export function timeEntryRepository(db: Db) {
       return inserted !== undefined;
     },
 
-    /** Stops the (locked, running) timer at `end` and writes its event row, in one statement. */
-    async stopWithEvent(id: string, end: Date, autoStopped: boolean, at: Date, event: Insertable<EventsTable>): Promise<void> {
-      await db
+    /**
+     * Stops the timer at `end` and writes its event row, in one statement, if it is still running
+     * at `version`; false (nothing written) otherwise.
+     */
+    async stopWithEvent(id: string, version: number, end: Date, autoStopped: boolean, at: Date, event: Insertable<EventsTable>): Promise<boolean> {
+      const stopped = await db
         .with('x', (d) =>
           d
             .updateTable('time_entries')
             .set({ ended_at: end, auto_stopped: autoStopped, updated_at: at, version: sql`version + 1` })
             .where('id', '=', id)
             .where('ended_at', 'is', null)
+            .where('version', '=', version)
             .returning('id'),
         )
         .with('ev', (d) => d.insertInto('events').columns(EVENT_COLUMNS).expression(eventSelect(d, event)))
         .selectFrom('x')
         .select('x.id')
-        .executeTakeFirstOrThrow();
+        .executeTakeFirst();
+      return stopped !== undefined;
     },
 
     /** Updates an entry and returns it with its names, in one statement. */

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { Deps } from '../../deps.ts';
+import type { Db } from '../../db/database.ts';
 import type { App } from '../../http/app-types.ts';
 import { sendList, sendVersioned } from '../../http/reply.ts';
 import { List, MUTATION_ERRORS, Nullable, One, PathId, withErrors } from '../../http/schemas.ts';
@@ -107,23 +108,23 @@ export function timeTrackingRoutes(app: App, deps: Deps): void {
       body: StartTrackingBody,
       response: withErrors({ 201: One(TrackingSchema) }, ...MUTATION_ERRORS),
     },
-  }, async (req, reply) => ({
-    data: await deps.mutate(req, reply, 201, async (tx) => {
-      const p = req.principal!;
-      const b = req.body;
-      const interval = svc.manualInterval(b.started_at, b.ended_at);
+  }, async (req, reply) => {
+    const p = req.principal!;
+    const b = req.body;
+    const interval = svc.manualInterval(b.started_at, b.ended_at);
+    // A timer start is atomic by itself (see start); a manual entry takes a transaction.
+    const work = async (tx: Db) => {
       const task = await svc.taskBySlugs(tx, p, b.company_slug, b.project_slug, b.task_uuid);
       const entry = interval ? await svc.createManual(tx, p, task, { ...interval, description: b.description }) : await svc.start(tx, p, task, b.description);
       return presentTracking(entry);
-    }),
-  }));
+    };
+    return { data: await deps.mutate(req, reply, 201, work, { atomic: !interval }) };
+  });
 
   app.put('/time-trackings/:id', {
     schema: { operationId: 'stopTimeTracking', summary: 'Stop a running timer', tags: gitscrumTags, params: EntryPathId, body: StopTrackingBody, response: withErrors({ 200: One(TrackingSchema) }, ...MUTATION_ERRORS) },
   }, async (req, reply) => ({
-    data: await deps.mutate(req, reply, 200, async (tx) => {
-      return presentTracking(await svc.stop(tx, req.principal!, req.params.id, req.body));
-    }),
+    data: await deps.mutate(req, reply, 200, async (db) => presentTracking(await svc.stop(db, req.principal!, req.params.id, req.body)), { atomic: true }),
   }));
 
   app.delete('/time-trackings/:id', {

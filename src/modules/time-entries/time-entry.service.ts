@@ -139,6 +139,9 @@ export class TimeEntryService {
 
   /** Starts a timer for the caller on the task, now by the server's clock. */
   async start(tx: Db, p: Principal, task: TaskForTimer, description: string | undefined): Promise<EntryRow> {
+    // Where overlaps are allowed, the start is one statement (atomic by itself); otherwise a lock,
+    // a check and the insert, which need a transaction.
+    if (!task.workspace_allows_overlaps && !tx.isTransaction) return inTransaction(tx, (t) => this.start(t, p, task, description));
     const repo = timeEntryRepository(tx);
     const now = this.now();
     if (!task.workspace_allows_overlaps) {
@@ -241,7 +244,7 @@ export class TimeEntryService {
    * entry is that project's; otherwise the same answers as with the project looked up first.
    */
   private async loadForChangeBySlugs(db: Db, p: Principal, id: string, companySlug: string, projectSlug: string): Promise<{ entry: EntryRow; maxTimerMinutes: number }> {
-    const entry = await timeEntryRepository(db).findWithSlugs(visibleWorkspaceIds(p), id, true);
+    const entry = await timeEntryRepository(db).findWithSlugs(visibleWorkspaceIds(p), id);
     const same = entry && entry.workspace_slug.toLowerCase() === companySlug.toLowerCase() && entry.project_slug.toLowerCase() === projectSlug.toLowerCase();
     if (!entry || !same || !projectVisible(p, entry.workspace_id, entry.project_id)) {
       await this.projectBySlugs(db, p, companySlug, projectSlug);
@@ -259,19 +262,26 @@ export class TimeEntryService {
     return entry;
   }
 
-  /** Stops a running timer now, or at the workspace's limit if it ran longer. */
-  async stop(tx: Db, p: Principal, id: string, slugs: { company_slug: string; project_slug: string }): Promise<EntryRow> {
-    const { entry, maxTimerMinutes } = await this.loadForChangeBySlugs(tx, p, id, slugs.company_slug, slugs.project_slug);
-    if (entry.ended_at !== null) throw errors.conflict('This timer is not running', 'id', { entry: presentEntry(entry) }, 'TIMER_NOT_RUNNING');
-    // The row is locked (loadForChangeBySlugs), so the entry after the stop is known here, and the
-    // update and its event are one statement.
-    const now = this.now();
-    const limit = new Date(entry.started_at.getTime() + maxTimerMinutes * 60_000);
-    const autoStopped = now.getTime() > limit.getTime();
-    const after: EntryRow = { ...entry, ended_at: autoStopped ? limit : now, auto_stopped: autoStopped, updated_at: now, version: entry.version + 1 };
-    const event = eventRow(this.deps.ids, actorOf(p), this.eventOf(after, 'timer.stopped', presentEntry(entry)));
-    await timeEntryRepository(tx).stopWithEvent(entry.id, after.ended_at!, autoStopped, now, event);
-    return after;
+  /**
+   * Stops a running timer now, or at the workspace's limit if it ran longer. Atomic by itself:
+   * the entry is read, the entry after the stop computed here, and the update and its event are
+   * one statement that applies only to the version read (a concurrent edit or stop makes it apply
+   * to nothing, and the stop starts over from a fresh read). No lock, so no transaction: a stop
+   * is two statements.
+   */
+  async stop(db: Db, p: Principal, id: string, slugs: { company_slug: string; project_slug: string }): Promise<EntryRow> {
+    for (let attempt = 1; ; attempt++) {
+      const { entry, maxTimerMinutes } = await this.loadForChangeBySlugs(db, p, id, slugs.company_slug, slugs.project_slug);
+      if (entry.ended_at !== null) throw errors.conflict('This timer is not running', 'id', { entry: presentEntry(entry) }, 'TIMER_NOT_RUNNING');
+      const now = this.now();
+      const limit = new Date(entry.started_at.getTime() + maxTimerMinutes * 60_000);
+      const autoStopped = now.getTime() > limit.getTime();
+      const after: EntryRow = { ...entry, ended_at: autoStopped ? limit : now, auto_stopped: autoStopped, updated_at: now, version: entry.version + 1 };
+      const event = eventRow(this.deps.ids, actorOf(p), this.eventOf(after, 'timer.stopped', presentEntry(entry)));
+      if (await timeEntryRepository(db).stopWithEvent(entry.id, entry.version, after.ended_at!, autoStopped, now, event)) return after;
+      // Each failed attempt means another write to the entry succeeded meanwhile.
+      if (attempt === 10) throw errors.conflict('The timer kept changing while it was being stopped; try again', 'id', undefined, 'TIMER_BUSY');
+    }
   }
 
   /**
