@@ -12,6 +12,7 @@ import { AdminService } from './modules/admin/admin.service.ts';
 import { ApiKeyService } from './modules/api-keys/api-key.service.ts';
 import { MemberService } from './modules/members/member.service.ts';
 import { ProjectService } from './modules/projects/project.service.ts';
+import { SprintService } from './modules/sprints/sprint.service.ts';
 import { TaskService } from './modules/tasks/task.service.ts';
 import { TimeEntryService } from './modules/time-entries/time-entry.service.ts';
 import { TimeReportService } from './modules/time-reports/report.service.ts';
@@ -38,6 +39,7 @@ export interface Deps {
     members: MemberService;
     projects: ProjectService;
     tasks: TaskService;
+    sprints: SprintService;
     timeEntries: TimeEntryService;
     timeReports: TimeReportService;
     apiKeys: ApiKeyService;
@@ -108,6 +110,7 @@ export function createDeps(
       members: new MemberService({ db, clock, ids, ...forget }),
       projects,
       tasks: new TaskService({ db, clock, ids, projects }),
+      sprints: new SprintService({ db, clock, ids, projects }),
       timeEntries,
       timeReports: new TimeReportService({ db, clock, timeEntries, parallel: new ParallelReads(database.kind === 'postgres' ? 2 : 1, config.dbPoolSize) }),
       apiKeys,

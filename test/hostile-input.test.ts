@@ -19,6 +19,9 @@ interface World {
   otherProj: string;
   otherTask: string;
   otherMem: string;
+  /** A planned sprint of the owner's project, and one of the other workspace's. */
+  spr: string;
+  otherSpr: string;
   taskUuid: string;
   companySlug: string;
   projectSlug: string;
@@ -55,6 +58,12 @@ beforeAll(async () => {
   w.otherProj = other.project.id;
   w.otherTask = (await makeTask(t, other.owner, other.project.id)).id;
   w.otherMem = (await addMember(t, other.owner, other.workspace.id, await makeUser(t), 'member')).id;
+  const sprint = await t.request({ method: 'POST', url: `/v1/projects/${w.proj}/sprints`, key: w.owner.key, body: { name: 'Hostile sprint' } });
+  expect(sprint.status, sprint.text).toBe(201);
+  w.spr = sprint.body.data.id;
+  const otherSprint = await t.request({ method: 'POST', url: `/v1/projects/${w.otherProj}/sprints`, key: other.owner.key, body: { name: 'Their sprint' } });
+  expect(otherSprint.status, otherSprint.text).toBe(201);
+  w.otherSpr = otherSprint.body.data.id;
 });
 afterAll(async () => {
   await t?.close();
@@ -73,6 +82,20 @@ interface Endpoint {
 }
 
 const ENDPOINTS: Record<string, Endpoint> = {
+  'POST /v1/projects/:id/sprints': {
+    method: 'POST',
+    url: (w) => `/v1/projects/${w.proj}/sprints`,
+    valid: () => ({ name: unique('Sprint ') }),
+    required: ['name'],
+    fields: { name: { type: 'string', maxLength: 100 }, goal: { type: 'string', maxLength: 10_000 }, start_date: { type: 'string', maxLength: 10 }, end_date: { type: 'string', maxLength: 10 } },
+  },
+  'PATCH /v1/sprints/:id': {
+    method: 'PATCH',
+    url: (w) => `/v1/sprints/${w.spr}`,
+    valid: () => ({ goal: unique('Goal ') }),
+    required: [],
+    fields: { name: { type: 'string', maxLength: 100 }, goal: { type: 'string', maxLength: 10_000 } },
+  },
   'POST /v1/workspaces': {
     method: 'POST',
     url: () => '/v1/workspaces',
@@ -343,6 +366,7 @@ function idCases(): Case[] {
     ['PATCH /v1/workspaces/:id', (w) => w.ws, '/v1/workspaces/{id}', () => ({ name: unique('W ') })],
     ['POST /v1/workspaces/:id/members', (w) => w.ws, '/v1/workspaces/{id}/members', () => ({ email: `${unique('i')}@example.test` })],
     ['PATCH /v1/members/:id', (w) => w.mem, '/v1/members/{id}', () => ({ role: 'viewer' })],
+    ['PATCH /v1/sprints/:id', (w) => w.spr, '/v1/sprints/{id}', () => ({ goal: 'x' })],
   ];
   for (const [endpoint, , template, body] of paths) {
     const at = (id: (w: World) => string) => (w: World) => template.replace('{id}', encodeURIComponent(id(w)));
@@ -352,12 +376,14 @@ function idCases(): Case[] {
       projects: (w) => w.task,
       workspaces: (w) => w.proj,
       members: (w) => w.owner.userId,
+      sprints: (w) => w.task,
     };
     const other: Record<string, (w: World) => string> = {
       tasks: (w) => w.otherTask,
       projects: (w) => w.otherProj,
       workspaces: (w) => w.otherWs,
       members: (w) => w.otherMem,
+      sprints: (w) => w.otherSpr,
     };
     cases.push(
       { endpoint, what: 'an id of the wrong type in the path', url: at(wrong[ownKind]!), body: body(), status: 404, code: 'NOT_FOUND' },
@@ -375,6 +401,9 @@ function idCases(): Case[] {
     { endpoint: createTask, what: "assignee_id: a user of another workspace only", body: { title: 'x', assignee_id: 'OTHER_USER' }, status: 422, code: 'INVALID_ASSIGNEE', param: 'assignee_id' },
     { endpoint: createTask, what: 'assignee_id: garbage', body: { title: 'x', assignee_id: SQL_TEXT }, status: 422, param: 'assignee_id' },
     { endpoint: createTask, what: 'assignee_id: 300 characters', body: { title: 'x', assignee_id: long('user') }, status: 400, param: 'assignee_id' },
+    { endpoint: createTask, what: "sprint_id: another workspace's sprint", body: { title: 'x', sprint_id: 'OTHER_SPR' }, status: 422, code: 'INVALID_SPRINT', param: 'sprint_id' },
+    { endpoint: createTask, what: 'sprint_id: a task id', body: { title: 'x', sprint_id: 'TASK' }, status: 422, code: 'INVALID_SPRINT', param: 'sprint_id' },
+    { endpoint: createTask, what: 'sprint_id: 300 characters', body: { title: 'x', sprint_id: long('spr') }, status: 400, param: 'sprint_id' },
     { endpoint: createTask, what: 'status: not in the workflow', body: { title: 'x', status: SQL_TEXT }, status: 422, code: 'INVALID_STATUS', param: 'status' },
     { endpoint: createTask, what: 'due_date: not a date', body: { title: 'x', due_date: '2026-02-30x' }, status: 400, param: 'due_date' },
     { endpoint: createTask, what: 'due_date: an impossible date', body: { title: 'x', due_date: '2026-02-31' }, status: [400, 422], param: 'due_date' },
@@ -429,6 +458,7 @@ function resolveIds(body: unknown): unknown {
     OTHER_USER: w.otherOwner.userId,
     OTHER_PROJ: w.otherProj,
     OTHER_TASK: w.otherTask,
+    OTHER_SPR: w.otherSpr,
     MEMBER_EMAIL: w.member.email,
     TASK_UUID: w.taskUuid,
     CO_SLUG: w.companySlug,
@@ -530,6 +560,8 @@ describe('hostile input', () => {
       ['PATCH', `/v1/tasks/${w.otherTask}`, `/v1/tasks/task_${base62(16)}`, () => ({ title: 'x' })],
       ['POST', `/v1/projects/${w.otherProj}/tasks`, `/v1/projects/proj_${base62(16)}/tasks`, () => ({ title: 'x' })],
       ['PATCH', `/v1/members/${w.otherMem}`, `/v1/members/mem_${base62(16)}`, () => ({ role: 'viewer' })],
+      ['PATCH', `/v1/sprints/${w.otherSpr}`, `/v1/sprints/spr_${base62(16)}`, () => ({ goal: 'x' })],
+      ['POST', `/v1/projects/${w.otherProj}/sprints`, `/v1/projects/proj_${base62(16)}/sprints`, () => ({ name: 'x' })],
       ['POST', `/v1/workspaces/${w.otherWs}/members`, `/v1/workspaces/ws_${base62(16)}/members`, () => ({ email: 'same@example.test' })],
     ];
     for (const [method, theirs, missing, body] of pairs) {
@@ -538,6 +570,10 @@ describe('hostile input', () => {
       expect(a.status, theirs).toBe(404);
       expect(a.text, theirs).toBe(b.text);
     }
+    const theirSprint = await t.request({ method: 'POST', url: `/v1/projects/${w.proj}/tasks`, key: w.owner.key, body: { title: 'x', sprint_id: w.otherSpr } });
+    const missingSprint = await t.request({ method: 'POST', url: `/v1/projects/${w.proj}/tasks`, key: w.owner.key, body: { title: 'x', sprint_id: `spr_${base62(16)}` } });
+    expect(theirSprint.status).toBe(422);
+    expect(theirSprint.text).toBe(missingSprint.text);
     const theirs = await t.request({ method: 'POST', url: `/v1/projects/${w.proj}/tasks`, key: w.owner.key, body: { title: 'x', assignee_id: w.otherOwner.userId } });
     const missing = await t.request({ method: 'POST', url: `/v1/projects/${w.proj}/tasks`, key: w.owner.key, body: { title: 'x', assignee_id: `user_${base62(16)}` } });
     expect(theirs.status).toBe(422);

@@ -20,6 +20,8 @@ const CAN: Record<Action, Row> = {
   'project:delete': row(true, true, false, false),
   'task:read': row(true, true, true, true),
   'task:write': row(true, true, true, false),
+  'sprint:read': row(true, true, true, true),
+  'sprint:write': row(true, true, true, false),
   'time:read': row(true, true, true, true),
   'time:write': row(true, true, true, false),
   'time:manage': row(true, true, false, false),

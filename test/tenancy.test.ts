@@ -30,7 +30,7 @@ interface Doc {
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 /** Which resource an {id} names, from the path segment in front of it. */
-type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user' | 'timeEntry';
+type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user' | 'timeEntry' | 'sprint';
 const KIND_BY_SEGMENT: Record<string, Kind> = {
   workspaces: 'workspace',
   projects: 'project',
@@ -40,8 +40,9 @@ const KIND_BY_SEGMENT: Record<string, Kind> = {
   users: 'user',
   'time-entries': 'timeEntry',
   'time-trackings': 'timeEntry',
+  sprints: 'sprint',
 };
-const PREFIX: Record<Exclude<Kind, 'timeEntry'>, string> = { workspace: 'ws', project: 'proj', task: 'task', member: 'mem', apiKey: 'key', user: 'user' };
+const PREFIX: Record<Exclude<Kind, 'timeEntry'>, string> = { workspace: 'ws', project: 'proj', task: 'task', member: 'mem', apiKey: 'key', user: 'user', sprint: 'spr' };
 
 /** Instance-administration routes refuse a non-administrator with 403 whatever the id; every other one says 404. */
 const INSTANCE_ADMIN_PATHS = /^\/v1\/admin\//;
@@ -116,6 +117,7 @@ let teammate: Actor;
 const ids = {} as Record<Kind, string>;
 let otherProject: { id: string };
 let otherTask: { id: string };
+let otherSprint: { id: string };
 let strangerSlugs: { company_slug: string; project_slug: string };
 
 
@@ -137,6 +139,12 @@ beforeAll(async () => {
   expect(p2.status).toBe(201);
   otherProject = p2.body.data;
   otherTask = await makeTask(t, owner, otherProject.id);
+  const sprint = await t.request({ method: 'POST', url: `/v1/projects/${ids.project}/sprints`, key: owner.key, body: { name: unique('Sprint ') } });
+  expect(sprint.status, sprint.text).toBe(201);
+  ids.sprint = sprint.body.data.id;
+  const sprint2 = await t.request({ method: 'POST', url: `/v1/projects/${otherProject.id}/sprints`, key: owner.key, body: { name: unique('Sprint ') } });
+  expect(sprint2.status, sprint2.text).toBe(201);
+  otherSprint = sprint2.body.data;
   // The stranger has a workspace of their own, so their key reaches real data, just not the owner's.
   const strangerWorld = await makeWorld(t);
   stranger = strangerWorld.owner;
@@ -170,6 +178,8 @@ async function ownerView(kind: Kind, id: string): Promise<Response> {
       return t.request({ url: '/v1/api-keys/self', key: owner.key });
     case 'timeEntry':
       return t.request({ url: `/v1/time-entries/${id}`, key: owner.key });
+    case 'sprint':
+      return t.request({ url: `/v1/sprints/${id}`, key: owner.key });
   }
 }
 
@@ -239,9 +249,10 @@ describe('tenancy', () => {
   });
 
   it("an unmapped id-taking route makes the sweep fail instead of being skipped", () => {
-    expect(() => kindOf('/v1/sprints/{id}/start')).toThrow(/unmapped/);
+    expect(() => kindOf('/v1/labels/{id}')).toThrow(/unmapped/);
     expect(() => kindOf('/v1/tasks/{taskId}/comments')).toThrow(/one \{id\}/);
     expect(kindOf('/v1/tasks/{id}/move')).toBe('task');
+    expect(kindOf('/v1/sprints/{id}/start')).toBe('sprint');
   });
 
   it("lists never show another workspace's resources to a non-member", async () => {
@@ -258,7 +269,7 @@ describe('tenancy', () => {
     expect(all.body.data.map((x: { workspace_id: string }) => x.workspace_id)).not.toContain(ids.workspace);
   });
 
-  it('a project key answers 404 for another project of its own workspace and for its tasks, exactly as for nonexistent ones', async () => {
+  it('a project key answers 404 for another project of its own workspace and for its tasks and sprints, exactly as for nonexistent ones', async () => {
     const created = await t.request({ method: 'POST', url: '/v1/api-keys', key: owner.key, body: { name: 'project key', project_id: ids.project } });
     expect(created.status).toBe(201);
     expect(created.body.data.project_id).toBe(ids.project);
@@ -269,7 +280,7 @@ describe('tenancy', () => {
     expect((await t.request({ url: `/v1/tasks/${ids.task}`, key: projectKey })).status).toBe(200);
 
     const doc = (await t.request<Doc>({ url: '/openapi.json' })).body;
-    const probes = idProbes(doc, (k) => k === 'project' || k === 'task', { project: otherProject.id, task: otherTask.id });
+    const probes = idProbes(doc, (k) => k === 'project' || k === 'task' || k === 'sprint', { project: otherProject.id, task: otherTask.id, sprint: otherSprint.id });
     expect(probes.length).toBeGreaterThanOrEqual(10);
     const before = await fingerprint(t.database.db);
     const problems: string[] = [];

@@ -13,6 +13,8 @@ export type Action =
   | 'project:delete'
   | 'task:read'
   | 'task:write'
+  | 'sprint:read'
+  | 'sprint:write'
   | 'time:read'
   | 'time:write'
   | 'time:manage';
@@ -31,6 +33,9 @@ const MINIMUM: Record<Action, Role> = {
   'project:delete': 'admin',
   'task:read': 'viewer',
   'task:write': 'member',
+  'sprint:read': 'viewer',
+  // Planning and running sprints is the team's work, as in GitLab (milestones) and Jira.
+  'sprint:write': 'member',
   'time:read': 'viewer',
   // Tracking one's own time.
   'time:write': 'member',

@@ -87,6 +87,30 @@ export interface TasksTable {
   created_by: string | null;
   /** The sum of the task's finished time entries, kept by a trigger (see the time_entries migration). */
   tracked_seconds: Generated<number>;
+  /** One of the project's sprints, or null (the backlog). */
+  sprint_id: Generated<string | null>;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type SprintStatus = 'planned' | 'active' | 'completed';
+
+export interface SprintsTable {
+  id: string;
+  workspace_id: string;
+  project_id: string;
+  name: string;
+  goal: Generated<string>;
+  start_date: string | null;
+  end_date: string | null;
+  status: Generated<SprintStatus>;
+  started_at: Timestamp | null;
+  ended_at: Timestamp | null;
+  committed_tasks: number | null;
+  committed_minutes: number | null;
+  completed_tasks: number | null;
+  completed_minutes: number | null;
   version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -144,6 +168,7 @@ export interface DB {
   projects: ProjectsTable;
   api_keys: ApiKeysTable;
   tasks: TasksTable;
+  sprints: SprintsTable;
   time_entries: TimeEntriesTable;
   events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -155,4 +180,5 @@ export type Membership = Selectable<MembershipsTable>;
 export type Project = Selectable<ProjectsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type Task = Selectable<TasksTable>;
+export type Sprint = Selectable<SprintsTable>;
 export type TimeEntry = Selectable<TimeEntriesTable>;

@@ -15,6 +15,9 @@ const UNIQUE: Record<string, { param: string; message: string; code: string }> =
   projects_name_key: { param: 'name', message: 'A project with this name already exists in this workspace', code: 'NAME_TAKEN' },
   users_email_key: { param: 'email', message: 'A user with this email already exists', code: 'EMAIL_TAKEN' },
   users_username_key: { param: 'username', message: 'A user with this username already exists', code: 'USERNAME_TAKEN' },
+  sprints_project_name_key: { param: 'name', message: 'A sprint with this name already exists in this project', code: 'NAME_TAKEN' },
+  // Two starts at once in one project: the second waits for the first, then meets this index.
+  sprints_one_active_key: { param: 'id', message: 'The project already has an active sprint; end it first', code: 'SPRINT_ALREADY_ACTIVE' },
   memberships_workspace_id_user_id_key: { param: 'email', message: 'This user is already a member of the workspace', code: 'ALREADY_MEMBER' },
 };
 

@@ -21,6 +21,7 @@ export function presentTask(t: Task, include: readonly Include[] = [], related: 
     assignee_id: t.assignee_id,
     due_date: t.due_date,
     estimated_minutes: t.estimated_minutes,
+    sprint_id: t.sprint_id,
     total_tracked_minutes: Math.floor((t.tracked_seconds + 30) / 60),
     created_at: iso(t.created_at),
     updated_at: iso(t.updated_at),

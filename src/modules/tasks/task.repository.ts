@@ -17,6 +17,8 @@ export interface TaskFilter {
   assignees?: Array<string | null>;
   labels?: string[];
   priorities?: Priority[];
+  /** null: in no sprint (the backlog). */
+  sprints?: Array<string | null>;
   createdAfter?: Date;
   createdBefore?: Date;
   updatedAfter?: Date;
@@ -36,18 +38,22 @@ function conditions(f: TaskFilter): RawBuilder<boolean> {
   }
   if (f.statuses?.length) parts.push(sql`status in (${sql.join(f.statuses)})`);
   if (f.priorities?.length) parts.push(sql`priority in (${sql.join(f.priorities)})`);
-  if (f.assignees?.length) {
-    const ids = f.assignees.filter((a): a is string => a !== null);
-    const either: RawBuilder<unknown>[] = [];
-    if (ids.length) either.push(sql`assignee_id in (${sql.join(ids)})`);
-    if (f.assignees.includes(null)) either.push(sql`assignee_id is null`);
-    parts.push(sql`(${sql.join(either, sql` or `)})`);
-  }
+  if (f.assignees?.length) parts.push(eitherOrNull(sql`assignee_id`, f.assignees));
   if (f.labels?.length) parts.push(sql`labels @> ${f.labels}::text[]`);
+  if (f.sprints?.length) parts.push(eitherOrNull(sql`sprint_id`, f.sprints));
   if (f.createdAfter) parts.push(sql`created_at > ${f.createdAfter}`);
   if (f.createdBefore) parts.push(sql`created_at < ${f.createdBefore}`);
   if (f.updatedAfter) parts.push(sql`updated_at > ${f.updatedAfter}`);
   return sql<boolean>`${sql.join(parts, sql` and `)}`;
+}
+
+/** `column` is one of `values`, null among them meaning "is null". */
+function eitherOrNull(column: RawBuilder<unknown>, values: Array<string | null>): RawBuilder<unknown> {
+  const ids = values.filter((v): v is string => v !== null);
+  const either: RawBuilder<unknown>[] = [];
+  if (ids.length) either.push(sql`${column} in (${sql.join(ids)})`);
+  if (values.includes(null)) either.push(sql`${column} is null`);
+  return sql`(${sql.join(either, sql` or `)})`;
 }
 
 const SORT_EXPRESSIONS: Record<TaskSortColumn, RawBuilder<unknown>> = {
@@ -105,7 +111,8 @@ export function taskRepository(db: Db) {
      * number (the row lock serialises creates in a project until the statement ends), inserts the
      * task and its outbox event. Nothing is written, and undefined returned, unless the project is
      * in one of `workspaceIds`, the status (or the project's first status) is one of the project's,
-     * and the assignee, if any, is a member of its workspace; the caller then finds out which.
+     * the assignee, if any, is a member of its workspace, and the sprint, if any, is one of the
+     * project's that has not ended; the caller then finds out which.
      * `event.data` is the presented task but for what only the project knows (its number,
      * workspace and default status), which the statement fills in.
      */
@@ -123,13 +130,15 @@ export function taskRepository(db: Db) {
             and coalesce(${draft.status}::text, statuses[1]) = any(statuses)
             and (${draft.assignee_id}::text is null
                  or exists (select 1 from memberships m where m.workspace_id = projects.workspace_id and m.user_id = ${draft.assignee_id}::text))
+            and (${draft.sprint_id}::text is null
+                 or exists (select 1 from sprints s where s.id = ${draft.sprint_id}::text and s.project_id = projects.id and s.status <> 'completed' for share))
           returning workspace_id, last_task_number, coalesce(${draft.status}::text, statuses[1]) as status
         ), task as (
           insert into tasks (id, uuid, workspace_id, project_id, number, title, description, status, priority, labels,
-                             assignee_id, due_date, estimated_minutes, created_by, version, created_at, updated_at)
+                             assignee_id, due_date, estimated_minutes, sprint_id, created_by, version, created_at, updated_at)
           select ${draft.id}, ${draft.uuid}::uuid, project.workspace_id, ${projectId}, project.last_task_number, ${draft.title},
                  ${draft.description}, project.status, ${draft.priority}, ${draft.labels}::text[], ${draft.assignee_id}::text,
-                 ${draft.due_date}::date, ${draft.estimated_minutes}::int, ${draft.created_by}::text, ${draft.version}::int,
+                 ${draft.due_date}::date, ${draft.estimated_minutes}::int, ${draft.sprint_id}::text, ${draft.created_by}::text, ${draft.version}::int,
                  ${draft.created_at}::timestamptz, ${draft.updated_at}::timestamptz
           from project
           returning *
@@ -155,7 +164,7 @@ export function taskRepository(db: Db) {
     update(
       workspaceId: string,
       id: string,
-      changes: Partial<Pick<Task, 'title' | 'description' | 'status' | 'priority' | 'labels' | 'assignee_id' | 'due_date' | 'estimated_minutes'>>,
+      changes: Partial<Pick<Task, 'title' | 'description' | 'status' | 'priority' | 'labels' | 'assignee_id' | 'due_date' | 'estimated_minutes' | 'sprint_id'>>,
       at: Date,
     ): Promise<Task> {
       return db

@@ -21,6 +21,7 @@ export const TaskSchema = Type.Object(
     assignee_id: Nullable(Id('user')),
     due_date: Nullable(DateOnly),
     estimated_minutes: Nullable(Type.Integer()),
+    sprint_id: Nullable(Id('spr'), { description: 'The sprint the task is planned in (one of its project\'s), or null: the backlog' }),
     total_tracked_minutes: Type.Integer({ description: "The task's finished time entries: their seconds summed, then rounded to the nearest minute (half up); running timers count once stopped" }),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -38,6 +39,7 @@ const Labels = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxIte
 const Assignee = Nullable(Type.String({ maxLength: 64 }), { description: 'A member of the workspace, or null' });
 const DueDate = Nullable(DateOnly);
 const Estimate = Nullable(Type.Integer({ minimum: 0, maximum: 1_000_000 }), { description: 'Minutes' });
+const SprintRef = Nullable(Type.String({ maxLength: 64 }), { description: "One of the project's sprints that has not ended, or null: the backlog" });
 
 export const CreateTaskBody = Type.Object(
   {
@@ -49,6 +51,7 @@ export const CreateTaskBody = Type.Object(
     assignee_id: Type.Optional(Assignee),
     due_date: Type.Optional(DueDate),
     estimated_minutes: Type.Optional(Estimate),
+    sprint_id: Type.Optional(SprintRef),
   },
   { additionalProperties: false },
 );
@@ -64,6 +67,7 @@ export const UpdateTaskBody = Type.Object(
     assignee_id: Type.Optional(Assignee),
     due_date: Type.Optional(DueDate),
     estimated_minutes: Type.Optional(Estimate),
+    sprint_id: Type.Optional(SprintRef),
   },
   { additionalProperties: false },
 );
@@ -91,6 +95,7 @@ export const ListTasksQuery = Type.Object({
   assignee: Type.Optional(CsvFilter('Assignee user id, or `none` for unassigned')),
   label: Type.Optional(CsvFilter('Label; several separated by commas must all be present')),
   priority: Type.Optional(CsvFilter('Priority, or several separated by commas')),
+  sprint: Type.Optional(CsvFilter('Sprint id, or `none` for the backlog; several separated by commas')),
   created_after: Type.Optional(DateOrDateTime),
   created_before: Type.Optional(DateOrDateTime),
   updated_after: Type.Optional(DateOrDateTime),

@@ -15,6 +15,7 @@ import { toPage } from '../../lib/pagination.ts';
 import { parseInstant } from '../../lib/time.ts';
 import { memberRepository } from '../members/member.repository.ts';
 import { projectRepository } from '../projects/project.repository.ts';
+import { sprintRepository } from '../sprints/sprint.repository.ts';
 import type { ProjectService } from '../projects/project.service.ts';
 import { presentEntry } from '../time-entries/time-entry.presenter.ts';
 import { timeEntryRepository } from '../time-entries/time-entry.repository.ts';
@@ -78,11 +79,13 @@ export class TaskService {
       if (!PRIORITIES.includes(p as Priority)) throw errors.badRequest(`\`priority\` must be one of: ${PRIORITIES.join(', ')}`, 'priority');
     }
     const assignees = csv(q.assignee)?.map((a) => (a === 'none' ? null : a));
+    const sprints = csv(q.sprint)?.map((s) => (s === 'none' ? null : s));
     return {
       scope,
       statuses: csv(q.status),
       priorities: priorities as Priority[] | undefined,
       assignees,
+      sprints,
       labels: csv(q.label),
       createdAfter: instant(q.created_after, 'created_after'),
       createdBefore: instant(q.created_before, 'created_before'),
@@ -158,6 +161,14 @@ export class TaskService {
     }
   }
 
+  /** A sprint for a task of the project: one of the project's that has not ended (422 otherwise, also for another project's). */
+  private async checkSprint(tx: Db, projectId: string, sprintId: string | null | undefined): Promise<void> {
+    if (sprintId === undefined || sprintId === null) return;
+    const sprint = looksLikeId('spr', sprintId) ? await sprintRepository(tx).findInProject(projectId, sprintId, true) : undefined;
+    if (!sprint) throw errors.unprocessable("The sprint must be one of the task's project's sprints", 'sprint_id', 'INVALID_SPRINT');
+    if (sprint.status === 'completed') throw errors.unprocessable('The sprint has ended; plan the task in a sprint that has not', 'sprint_id', 'SPRINT_COMPLETED');
+  }
+
   /**
    * One statement when the request is valid (see createIfValid), which needs no transaction
    * around it: the route runs it without one unless an Idempotency-Key asks for its record to be
@@ -191,6 +202,7 @@ export class TaskService {
       assignee_id: input.assignee_id ?? null,
       due_date: input.due_date ?? null,
       estimated_minutes: input.estimated_minutes ?? null,
+      sprint_id: input.sprint_id ?? null,
       created_by: p.userId,
       tracked_seconds: 0,
       version: 1,
@@ -211,6 +223,7 @@ export class TaskService {
     const status = input.status ?? project.statuses[0]!;
     this.checkStatus(project, status);
     await this.checkAssignee(tx, project.workspace_id, input.assignee_id);
+    await this.checkSprint(tx, project.id, input.sprint_id);
     const task: Task = { ...this.draft(p, input), workspace_id: project.workspace_id, project_id: project.id, number: project.last_task_number, status };
     const data = presentTask(task);
     const event = eventRow(this.deps.ids, actorOf(p), { workspaceId: task.workspace_id, projectId: task.project_id, type: 'task.created', resourceType: 'task', resourceId: task.id, data });
@@ -226,6 +239,7 @@ export class TaskService {
       this.checkStatus(project, input.status);
     }
     await this.checkAssignee(tx, before.workspace_id, input.assignee_id);
+    if (input.sprint_id !== before.sprint_id) await this.checkSprint(tx, before.project_id, input.sprint_id);
     const changes: Parameters<ReturnType<typeof taskRepository>['update']>[2] = {};
     if (input.title !== undefined) changes.title = input.title;
     if (input.description !== undefined) changes.description = input.description;
@@ -235,6 +249,7 @@ export class TaskService {
     if (input.assignee_id !== undefined) changes.assignee_id = input.assignee_id;
     if (input.due_date !== undefined) changes.due_date = input.due_date;
     if (input.estimated_minutes !== undefined) changes.estimated_minutes = input.estimated_minutes;
+    if (input.sprint_id !== undefined) changes.sprint_id = input.sprint_id;
     return this.write(tx, p, before, changes, 'task.updated');
   }
 

@@ -1,0 +1,102 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { Sprint, SprintStatus, Task } from '../../db/schema.ts';
+import { looksLikeId } from '../../lib/ids.ts';
+import type { SortSpec } from '../../lib/listing.ts';
+
+export type SprintSortColumn = 'created_at' | 'updated_at' | 'name' | 'start_date';
+
+/** A finished task: in its project's last workflow status (`done` by default). */
+const FINISHED = sql<boolean>`t.status = (select p.statuses[array_length(p.statuses, 1)] from projects p where p.id = t.project_id)`;
+
+export function sprintRepository(db: Db) {
+  return {
+    async list(projectId: string, statuses: SprintStatus[] | undefined, sort: SortSpec<SprintSortColumn>, limit: number, offset: number) {
+      let q = db.selectFrom('sprints').where('project_id', '=', projectId);
+      if (statuses?.length) q = q.where('status', 'in', statuses);
+      const rows = await q.selectAll().orderBy(sort.column, sort.direction).orderBy('id', sort.direction).limit(limit).offset(offset).execute();
+      const total = (await q.select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n;
+      return { rows, total };
+    },
+
+    /**
+     * Only sprints of the given workspaces are ever returned; `lock` holds the row for a change.
+     * The lock is FOR NO KEY UPDATE, which lets tasks take their foreign-key share lock on the row
+     * meanwhile: with FOR UPDATE, ending a sprint while a task was being planned into it deadlocked.
+     */
+    find(workspaceIds: string[], id: string, lock = false): Promise<Sprint | undefined> {
+      if (workspaceIds.length === 0 || !looksLikeId('spr', id)) return Promise.resolve(undefined);
+      const q = db.selectFrom('sprints').selectAll().where('id', '=', id).where('workspace_id', 'in', workspaceIds);
+      return (lock ? q.forNoKeyUpdate() : q).executeTakeFirst();
+    },
+
+    /**
+     * `share`: FOR SHARE, for planning a task into the sprint: a sprint being ended holds its row
+     * until it has moved its tasks, so a task planned meanwhile waits and then sees it completed,
+     * or is planned first and moved with the others.
+     */
+    findInProject(projectId: string, id: string, share = false): Promise<Sprint | undefined> {
+      const q = db.selectFrom('sprints').selectAll().where('id', '=', id).where('project_id', '=', projectId);
+      return (share ? q.forShare() : q).executeTakeFirst();
+    },
+
+    active(projectId: string): Promise<Sprint | undefined> {
+      return db.selectFrom('sprints').selectAll().where('project_id', '=', projectId).where('status', '=', 'active').executeTakeFirst();
+    },
+
+    insert(row: Pick<Sprint, 'id' | 'workspace_id' | 'project_id' | 'name' | 'goal' | 'start_date' | 'end_date' | 'created_at' | 'updated_at'>): Promise<Sprint> {
+      return db.insertInto('sprints').values(row).returningAll().executeTakeFirstOrThrow();
+    },
+
+    update(id: string, changes: Partial<Pick<Sprint, 'name' | 'goal' | 'start_date' | 'end_date' | 'status' | 'started_at' | 'ended_at' | 'committed_tasks' | 'committed_minutes' | 'completed_tasks' | 'completed_minutes'>>, at: Date): Promise<Sprint> {
+      return db
+        .updateTable('sprints')
+        .set({ ...changes, updated_at: at, version: sql`version + 1` })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
+    async delete(id: string): Promise<void> {
+      await db.deleteFrom('sprints').where('id', '=', id).execute();
+    },
+
+    /** The sprint's tasks and their estimates: all of them, and the finished ones. */
+    async tally(id: string): Promise<{ tasks: number; minutes: number; finished: number; finishedMinutes: number }> {
+      return db
+        .selectFrom('tasks as t')
+        .select([
+          sql<number>`count(*)::int`.as('tasks'),
+          sql<number>`coalesce(sum(t.estimated_minutes), 0)::int`.as('minutes'),
+          sql<number>`(count(*) filter (where ${FINISHED}))::int`.as('finished'),
+          sql<number>`coalesce(sum(t.estimated_minutes) filter (where ${FINISHED}), 0)::int`.as('finishedMinutes'),
+        ])
+        .where('t.sprint_id', '=', id)
+        .executeTakeFirstOrThrow();
+    },
+
+    /**
+     * Moves the sprint's tasks (only the unfinished ones, with `unfinishedOnly`) to another sprint
+     * or to the backlog (null), and returns them as they were before and after.
+     */
+    async moveTasks(id: string, to: string | null, unfinishedOnly: boolean, at: Date): Promise<Array<{ before: Task; after: Task }>> {
+      const before = await db
+        .selectFrom('tasks as t')
+        .selectAll('t')
+        .where('t.sprint_id', '=', id)
+        .$if(unfinishedOnly, (q) => q.where(sql<boolean>`not (${FINISHED})`))
+        .orderBy('t.number')
+        .forUpdate()
+        .execute();
+      if (before.length === 0) return [];
+      const after = await db
+        .updateTable('tasks')
+        .set({ sprint_id: to, updated_at: at, version: sql`version + 1` })
+        .where('id', 'in', before.map((t) => t.id))
+        .returningAll()
+        .execute();
+      const byId = new Map(after.map((t) => [t.id, t]));
+      return before.map((t) => ({ before: t, after: byId.get(t.id)! }));
+    },
+  };
+}

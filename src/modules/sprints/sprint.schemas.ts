@@ -1,0 +1,68 @@
+import { Type, type Static } from 'typebox';
+import { DateOnly, Id, Nullable, NullableTimestamp, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+
+export const SPRINT_STATUSES = ['planned', 'active', 'completed'] as const;
+
+const Tally = (description: string) =>
+  Nullable(
+    Type.Object(
+      {
+        tasks: Type.Integer({ description: 'Tasks' }),
+        estimated_minutes: Type.Integer({ description: 'Their estimates summed (tasks without one count 0)' }),
+      },
+      { additionalProperties: false },
+    ),
+    { description },
+  );
+
+export const SprintSchema = Type.Object(
+  {
+    id: Id('spr'),
+    workspace_id: Id('ws'),
+    project_id: Id('proj'),
+    name: Type.String({ description: 'Unique in the project, whatever its case' }),
+    goal: Type.String(),
+    start_date: Nullable(DateOnly, { description: 'Planned first day' }),
+    end_date: Nullable(DateOnly, { description: 'Planned last day' }),
+    status: StringEnum(SPRINT_STATUSES, { description: 'planned, then active (at most one per project), then completed' }),
+    started_at: NullableTimestamp,
+    ended_at: NullableTimestamp,
+    committed: Tally('The tasks in the sprint when it started (null until then)'),
+    completed: Tally("The sprint's tasks that were finished (in the project's last workflow status) when it ended (null until then)"),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+const Name = Type.String({ minLength: 1, maxLength: 100 });
+const Goal = Type.String({ maxLength: 10_000 });
+const Day = Nullable(DateOnly);
+
+export const CreateSprintBody = Type.Object(
+  { name: Name, goal: Type.Optional(Goal), start_date: Type.Optional(Day), end_date: Type.Optional(Day) },
+  { additionalProperties: false },
+);
+export type CreateSprintInput = Static<typeof CreateSprintBody>;
+
+export const UpdateSprintBody = Type.Object(
+  { name: Type.Optional(Name), goal: Type.Optional(Goal), start_date: Type.Optional(Day), end_date: Type.Optional(Day) },
+  { additionalProperties: false },
+);
+export type UpdateSprintInput = Static<typeof UpdateSprintBody>;
+
+export const EndSprintBody = Type.Object(
+  {
+    move_to: Type.Optional(
+      Type.String({ maxLength: 64, description: 'Where the unfinished tasks go: `backlog` (the default) or the id of another of the project\'s sprints that has not started' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type EndSprintInput = Static<typeof EndSprintBody>;
+
+export const ListSprintsQuery = Type.Object({
+  ...PageQuery,
+  status: Type.Optional(Type.String({ maxLength: 100, description: 'planned, active or completed; several separated by commas' })),
+});
+export type ListSprintsInput = Static<typeof ListSprintsQuery>;
