@@ -247,6 +247,39 @@ describe('sprints', () => {
     expect((await eventsOf('sprint.deleted', planned.id)).length).toBe(1);
   });
 
+  it('velocity lists the last completed sprints oldest first with what each committed and completed, and their average', async () => {
+    const { owner, project } = await makeWorld(t);
+    const empty = await t.request({ url: `/v1/projects/${project.id}/velocity`, key: owner.key });
+    expect(empty.status, empty.text).toBe(200);
+    expect(empty.body.data).toEqual({ sprints: [], average_completed: null });
+    const finished: string[] = [];
+    for (const [done, open] of [[2, 1], [1, 2], [3, 0]] as const) {
+      const sprint = await makeSprint(owner, project.id);
+      for (let i = 0; i < done; i++) await makeTask(t, owner, project.id, { sprint_id: sprint.id, status: 'done', estimated_minutes: 30 });
+      for (let i = 0; i < open; i++) await makeTask(t, owner, project.id, { sprint_id: sprint.id, estimated_minutes: 60 });
+      expect((await act(owner, sprint.id, 'start')).status).toBe(200);
+      expect((await act(owner, sprint.id, 'end')).status).toBe(200);
+      finished.push(sprint.id);
+    }
+    // Neither a planned nor an active sprint counts.
+    await makeSprint(owner, project.id);
+    expect((await act(owner, (await makeSprint(owner, project.id)).id, 'start')).status).toBe(200);
+
+    const velocity = await t.request({ url: `/v1/projects/${project.id}/velocity`, key: owner.key });
+    expect(velocity.body.data.sprints.map((s: { id: string }) => s.id)).toEqual(finished);
+    expect(velocity.body.data.sprints.map((s: { completed: unknown }) => s.completed)).toEqual([
+      { tasks: 2, estimated_minutes: 60 },
+      { tasks: 1, estimated_minutes: 30 },
+      { tasks: 3, estimated_minutes: 90 },
+    ]);
+    expect(velocity.body.data.sprints[1].committed).toEqual({ tasks: 3, estimated_minutes: 150 });
+    expect(velocity.body.data.average_completed).toEqual({ tasks: 2, estimated_minutes: 60 });
+    const lastTwo = await t.request({ url: `/v1/projects/${project.id}/velocity?sprints=2`, key: owner.key });
+    expect(lastTwo.body.data.sprints.map((s: { id: string }) => s.id)).toEqual(finished.slice(1));
+    expect(lastTwo.body.data.average_completed).toEqual({ tasks: 2, estimated_minutes: 60 });
+    for (const n of ['0', '51', 'x']) expectError(await t.request({ url: `/v1/projects/${project.id}/velocity?sprints=${n}`, key: owner.key }), 400);
+  });
+
   it('lets viewers read sprints and members run them; a viewer changes nothing (403)', async () => {
     const { owner, workspace, project } = await makeWorld(t);
     const member = await makeUser(t);
@@ -256,6 +289,7 @@ describe('sprints', () => {
     const sprint = await makeSprint(member, project.id);
     expect((await t.request({ url: `/v1/sprints/${sprint.id}`, key: viewer.key })).status).toBe(200);
     expect((await t.request({ url: `/v1/projects/${project.id}/sprints`, key: viewer.key })).body.data.length).toBe(1);
+    expect((await t.request({ url: `/v1/projects/${project.id}/velocity`, key: viewer.key })).status).toBe(200);
     const before = await fingerprint(t.database.db);
     expectError(await t.request({ method: 'POST', url: `/v1/projects/${project.id}/sprints`, key: viewer.key, body: { name: 'nope' } }), 403);
     expectError(await act(viewer, sprint.id, 'start'), 403);

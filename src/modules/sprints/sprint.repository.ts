@@ -40,6 +40,19 @@ export function sprintRepository(db: Db) {
       return (share ? q.forShare() : q).executeTakeFirst();
     },
 
+    /** The project's last `n` completed sprints, most recently ended first. */
+    lastCompleted(projectId: string, n: number): Promise<Sprint[]> {
+      return db
+        .selectFrom('sprints')
+        .selectAll()
+        .where('project_id', '=', projectId)
+        .where('status', '=', 'completed')
+        .orderBy('ended_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(n)
+        .execute();
+    },
+
     active(projectId: string): Promise<Sprint | undefined> {
       return db.selectFrom('sprints').selectAll().where('project_id', '=', projectId).where('status', '=', 'active').executeTakeFirst();
     },

@@ -2,7 +2,7 @@ import type { Deps } from '../../deps.ts';
 import type { App } from '../../http/app-types.ts';
 import { sendList, sendVersioned } from '../../http/reply.ts';
 import { Deleted, List, MUTATION_ERRORS, One, PathId, withErrors } from '../../http/schemas.ts';
-import { CreateSprintBody, EndSprintBody, ListSprintsQuery, SprintSchema, UpdateSprintBody } from './sprint.schemas.ts';
+import { CreateSprintBody, EndSprintBody, ListSprintsQuery, SprintSchema, UpdateSprintBody, VelocityQuery, VelocitySchema } from './sprint.schemas.ts';
 
 const tags = ['Sprints'];
 
@@ -16,6 +16,17 @@ export function sprintRoutes(app: App, deps: Deps): void {
   app.post('/v1/projects/:id/sprints', {
     schema: { operationId: 'createSprint', summary: 'Create a sprint (planned)', tags, params: PathId, body: CreateSprintBody, response: withErrors({ 201: One(SprintSchema) }, ...MUTATION_ERRORS) },
   }, async (req, reply) => ({ data: await deps.mutate(req, reply, 201, (tx) => svc.create(tx, req.principal!, req.params.id, req.body)) }));
+
+  app.get('/v1/projects/:id/velocity', {
+    schema: {
+      operationId: 'getVelocity',
+      summary: "What the project's last completed sprints committed to and completed, and their average",
+      tags,
+      params: PathId,
+      querystring: VelocityQuery,
+      response: withErrors({ 200: One(VelocitySchema) }),
+    },
+  }, async (req) => ({ data: await svc.velocity(req.principal!, req.params.id, req.query) }));
 
   app.get('/v1/sprints/:id', {
     schema: { operationId: 'getSprint', summary: 'Get a sprint', tags, params: PathId, response: withErrors({ 200: One(SprintSchema) }) },

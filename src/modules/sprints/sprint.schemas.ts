@@ -61,6 +61,40 @@ export const EndSprintBody = Type.Object(
 );
 export type EndSprintInput = Static<typeof EndSprintBody>;
 
+const Average = Type.Object(
+  {
+    tasks: Type.Number({ description: 'Completed tasks summed over the sprints, divided by their number, to two decimals' }),
+    estimated_minutes: Type.Number({ description: 'Completed estimated minutes summed over the sprints, divided by their number, to two decimals' }),
+  },
+  { additionalProperties: false },
+);
+
+export const VelocitySchema = Type.Object(
+  {
+    sprints: Type.Array(
+      Type.Object(
+        {
+          id: Id('spr'),
+          name: Type.String(),
+          started_at: Timestamp,
+          ended_at: Timestamp,
+          committed: Tally('What the sprint held when it started'),
+          completed: Tally('What of it was finished when it ended'),
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'The last completed sprints, oldest first' },
+    ),
+    average_completed: Nullable(Average, { description: 'null when no sprint has been completed' }),
+  },
+  { additionalProperties: false },
+);
+
+export const VelocityQuery = Type.Object({
+  sprints: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'How many of the last completed sprints (default 5)' })),
+});
+export type VelocityInput = Static<typeof VelocityQuery>;
+
 export const ListSprintsQuery = Type.Object({
   ...PageQuery,
   status: Type.Optional(Type.String({ maxLength: 100, description: 'planned, active or completed; several separated by commas' })),

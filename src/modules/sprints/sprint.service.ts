@@ -15,7 +15,7 @@ import type { ProjectService } from '../projects/project.service.ts';
 import { presentTask } from '../tasks/task.presenter.ts';
 import { presentSprint } from './sprint.presenter.ts';
 import { sprintRepository } from './sprint.repository.ts';
-import { SPRINT_STATUSES, type CreateSprintInput, type EndSprintInput, type ListSprintsInput, type UpdateSprintInput } from './sprint.schemas.ts';
+import { SPRINT_STATUSES, type CreateSprintInput, type EndSprintInput, type ListSprintsInput, type UpdateSprintInput, type VelocityInput } from './sprint.schemas.ts';
 
 const SORTS = { created_at: 'created_at', updated_at: 'updated_at', name: 'name', start_date: 'start_date' } as const;
 
@@ -54,6 +54,20 @@ export class SprintService {
     const sort = resolveSort(q.sort, q.order, SORTS, { column: 'created_at', direction: 'desc' });
     const { rows, total } = await sprintRepository(this.deps.db).list(project.id, statuses as SprintStatus[] | undefined, sort, page.perPage, page.offset);
     return { page, total, items: rows.map(presentSprint) };
+  }
+
+  /** `GET /v1/projects/:id/velocity`: what the last completed sprints committed and completed. */
+  async velocity(p: Principal, projectId: string, q: VelocityInput) {
+    const project = await this.deps.projects.load(this.deps.db, p, projectId, 'sprint:read');
+    const sprints = (await sprintRepository(this.deps.db).lastCompleted(project.id, q.sprints ?? 5)).reverse();
+    const mean = (f: (s: Sprint) => number) => Math.round((sprints.reduce((n, s) => n + f(s), 0) / sprints.length) * 100) / 100;
+    return {
+      sprints: sprints.map((s) => {
+        const shown = presentSprint(s);
+        return { id: s.id, name: s.name, started_at: shown.started_at!, ended_at: shown.ended_at!, committed: shown.committed, completed: shown.completed };
+      }),
+      average_completed: sprints.length === 0 ? null : { tasks: mean((s) => s.completed_tasks ?? 0), estimated_minutes: mean((s) => s.completed_minutes ?? 0) },
+    };
   }
 
   async get(p: Principal, id: string) {
