@@ -23,6 +23,9 @@
 // analytics, team, reports (by day) and timeline over 90 days, BENCH_TIME_REQUESTS sequential
 // requests each (default 40, after 5 unmeasured), and BENCH_TIMER_PAIRS timer start/stop pairs
 // (default 200): p50 and p99 of each.
+//
+// Change feed (issue 4; BENCH_ONLY key feed): BENCH_FEED_EVENTS events (default 1000000) in the
+// workspace, and BENCH_FEED_REQUESTS sequential pages of 1,000 from random cursors (default 40).
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -35,7 +38,7 @@ import pg from 'pg';
 import { openPglite } from '../src/db/database.ts';
 import { combine, median, runLoad, stopLoad, type LoadResult } from './load.ts';
 import { cpuSecondsOf, freePort, memoryOf, onCleanup, runCleanups, spawnNode, spawnWithPortLine, stopChild, tail, waitHealthy, type Spawned } from './proc.ts';
-import { seedTasks, seededTaskId, seedTimeEntries, type Exec } from './seed.ts';
+import { seedEvents, seedTasks, seededTaskId, seedTimeEntries, type Exec } from './seed.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
@@ -72,6 +75,10 @@ const TIME_USERS = Math.round(envInt('BENCH_TIME_USERS', 50, 1));
 const TIME_REQUESTS = Math.round(envInt('BENCH_TIME_REQUESTS', 40, 1));
 const TIMER_PAIRS = Math.round(envInt('BENCH_TIMER_PAIRS', 200, 1));
 const TIME = !ONLY || ONLY.has('time_reports') || ONLY.has('timer');
+const FEED = !ONLY || ONLY.has('feed');
+const FEED_EVENTS = Math.round(envInt('BENCH_FEED_EVENTS', 1_000_000, 1));
+const FEED_REQUESTS = Math.round(envInt('BENCH_FEED_REQUESTS', 40, 1));
+const FEED_PAGE_P50_MS = 50;
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const KIND: 'pglite' | 'postgres' = DATABASE_URL ? 'postgres' : 'pglite';
 
@@ -349,8 +356,15 @@ async function main(): Promise<number> {
   const seedOptions = { workspaceId, userId, projectIds, count: TASKS, analyze: ANALYZE && !TIME };
   const timeSeed = { workspaceId, projectIds, userIds: timeUserIds, tasksPerProject: TASKS / PROJECTS, count: TIME_ENTRIES, analyze: ANALYZE };
   let timeSeedMs = 0;
+  let feedSeedMs = 0;
   const seed = async (exec: Exec) => {
     await seedTasks(exec, seedOptions);
+    if (FEED) {
+      const t0 = performance.now();
+      await seedEvents(exec, { workspaceId, projectIds, count: FEED_EVENTS, analyze: ANALYZE && !TIME });
+      feedSeedMs = performance.now() - t0;
+      log(`seeded ${FEED_EVENTS} events in ${(feedSeedMs / 1000).toFixed(1)} s`);
+    }
     if (!TIME) return;
     const t0 = performance.now();
     await seedTimeEntries(exec, timeSeed);
@@ -499,6 +513,16 @@ async function main(): Promise<number> {
     }
   }
 
+  // 5c. The change feed: pages of 1,000 from random places in the workspace's events.
+  let feedResult: Latency | undefined;
+  if (FEED) {
+    const first = await api(server, 'GET', '/v1/events?limit=1000');
+    if (first.data.length !== 1000) throw new Error(`the feed's first page held ${first.data.length} events`);
+    const cursorAt = (position: number) => Buffer.from(`v1:${position}:*`).toString('base64url');
+    feedResult = await latency(FEED_REQUESTS, () => quick(server, 'GET', `/v1/events?limit=1000&after=${cursorAt(Math.floor(Math.random() * (FEED_EVENTS - 1000)))}`));
+    log(`change feed, 1,000 events a page: p50 ${fmt(feedResult.p50, 1)} ms, p99 ${fmt(feedResult.p99, 1)} ms (${FEED_REQUESTS} pages)`);
+  }
+
   keepAlive.destroy();
 
   // 6. Peak memory of the measured server, read before it stops.
@@ -545,6 +569,11 @@ async function main(): Promise<number> {
         : { budget: `timer start + stop pair: p50 < ${TIME_BUDGETS.timerPairP50Ms} ms`, measured: NOT_MEASURED, pass: false, skipped: true },
     );
   }
+  const feedVerdicts: typeof verdicts = [];
+  if (FEED) {
+    const budget = `change feed, 1,000 events a page with ${FEED_EVENTS} stored: p50 < ${FEED_PAGE_P50_MS} ms`;
+    feedVerdicts.push(feedResult ? { budget, measured: `p50 ${fmt(feedResult.p50, 1)} ms, p99 ${fmt(feedResult.p99, 1)} ms`, pass: feedResult.p50 < FEED_PAGE_P50_MS } : { budget, measured: NOT_MEASURED, pass: false, skipped: true });
+  }
   const errorCount = rows.reduce((s, r) => s + r.result.non2xx + r.result.errors, 0);
 
   const out: string[] = [];
@@ -568,6 +597,11 @@ async function main(): Promise<number> {
     for (const v of timeVerdicts) out.push(`  ${v.skipped ? 'SKIP' : v.pass ? 'PASS' : 'FAIL'}  ${v.budget}: ${v.measured}`);
     const floor = timeResults['bare node:http (floor)'];
     if (floor) out.push(`  (floor: a sequential request to the bare node:http server, p50 ${fmt(floor.p50, 2)} ms, p99 ${fmt(floor.p99, 2)} ms)`);
+  }
+  if (FEED) {
+    out.push('');
+    out.push(`Budgets (issue 4; ${FEED_EVENTS} events, seeded in ${fmt(feedSeedMs / 1000, 1)} s; sequential requests):`);
+    for (const v of feedVerdicts) out.push(`  ${v.skipped ? 'SKIP' : v.pass ? 'PASS' : 'FAIL'}  ${v.budget}: ${v.measured}`);
   }
   if (errorCount > 0) {
     out.push('');
@@ -597,6 +631,7 @@ async function main(): Promise<number> {
     server: { peakRssMb: serverMem?.peakRssMb, rssMbAtEnd: serverMem?.rssMb, cpuSecondsMeasuredPhase: serverCpuTotal },
     seedMs,
     budgets: verdicts,
+    feed: FEED ? { events: FEED_EVENTS, seedMs: feedSeedMs, latencyMs: feedResult, budgets: feedVerdicts } : undefined,
     time: TIME ? { entries: TIME_ENTRIES, users: timeUserIds.length, seedMs: timeSeedMs, latencyMs: timeResults, budgets: timeVerdicts } : undefined,
     errors: errorCount,
   };
@@ -605,7 +640,7 @@ async function main(): Promise<number> {
   log(`wrote ${path.relative(ROOT, file)}`);
 
   if (errorCount > 0) return 1;
-  if (STRICT && [...verdicts, ...timeVerdicts].some((v) => !v.pass && !v.skipped)) return 3;
+  if (STRICT && [...verdicts, ...timeVerdicts, ...feedVerdicts].some((v) => !v.pass && !v.skipped)) return 3;
   return 0;
 }
 

@@ -109,3 +109,25 @@ export async function seedTimeEntries(exec: Exec, o: { workspaceId: string; proj
   );
   if (o.analyze) await exec('vacuum (analyze)', []);
 }
+
+// Events for the change-feed budget (issue 4): $1 workspace id, $2 project ids (text[]), $3 event
+// count; task events as the API writes them (a presented task of about 500 bytes), already given
+// their feed positions, as the sequencer would have.
+const INSERT_EVENTS = `
+insert into events (id, workspace_id, project_id, type, resource_type, resource_id, data, changes, position)
+select 'evt_bench' || g, $1, ($2::text[])[1 + g % array_length($2::text[], 1)],
+       (array['task.created', 'task.updated', 'task.moved', 'task.deleted'])[1 + g % 4], 'task', 'task_bench' || (g / 4),
+       jsonb_build_object('id', 'task_bench' || (g / 4), 'number', g / 4, 'title', 'Benchmark task ' || (g / 4), 'description', repeat('x', 200),
+                          'status', 'todo', 'priority', 'medium', 'labels', jsonb_build_array('bench'), 'assignee_id', null,
+                          'due_date', null, 'estimated_minutes', 60, 'sprint_id', null, 'total_tracked_minutes', 0,
+                          'created_at', '2026-12-01T00:00:00Z', 'updated_at', '2026-12-01T00:00:00Z'),
+       case when g % 4 = 1 then '{"title": {"from": "a", "to": "b"}}'::jsonb end,
+       (select last_position from event_feed_state) + g
+from generate_series(1, $3::int) as g
+`;
+
+export async function seedEvents(exec: Exec, o: { workspaceId: string; projectIds: string[]; count: number; analyze: boolean }): Promise<void> {
+  await exec(INSERT_EVENTS, [o.workspaceId, o.projectIds, o.count]);
+  await exec('update event_feed_state set last_position = (select max(position) from events)', []);
+  if (o.analyze) await exec('vacuum (analyze) events', []);
+}

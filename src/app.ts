@@ -19,6 +19,7 @@ import { apiKeyRoutes } from './modules/api-keys/api-key.routes.ts';
 import { memberRoutes } from './modules/members/member.routes.ts';
 import { projectRoutes } from './modules/projects/project.routes.ts';
 import { systemRoutes } from './modules/system/system.routes.ts';
+import { eventFeedRoutes } from './modules/events/feed.routes.ts';
 import { sprintRoutes } from './modules/sprints/sprint.routes.ts';
 import { taskRoutes } from './modules/tasks/task.routes.ts';
 import { timeEntryRoutes, timeTrackingRoutes } from './modules/time-entries/time-entry.routes.ts';
@@ -200,6 +201,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   projectRoutes(app, deps);
   taskRoutes(app, deps);
   sprintRoutes(app, deps);
+  eventFeedRoutes(app, deps);
   timeEntryRoutes(app, deps);
   timeTrackingRoutes(app, deps);
   timeReportRoutes(app, deps);

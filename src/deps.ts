@@ -12,6 +12,7 @@ import { AdminService } from './modules/admin/admin.service.ts';
 import { ApiKeyService } from './modules/api-keys/api-key.service.ts';
 import { MemberService } from './modules/members/member.service.ts';
 import { ProjectService } from './modules/projects/project.service.ts';
+import { EventFeedService } from './modules/events/feed.service.ts';
 import { SprintService } from './modules/sprints/sprint.service.ts';
 import { TaskService } from './modules/tasks/task.service.ts';
 import { TimeEntryService } from './modules/time-entries/time-entry.service.ts';
@@ -40,6 +41,7 @@ export interface Deps {
     projects: ProjectService;
     tasks: TaskService;
     sprints: SprintService;
+    events: EventFeedService;
     timeEntries: TimeEntryService;
     timeReports: TimeReportService;
     apiKeys: ApiKeyService;
@@ -111,6 +113,7 @@ export function createDeps(
       projects,
       tasks: new TaskService({ db, clock, ids, projects }),
       sprints: new SprintService({ db, clock, ids, projects }),
+      events: new EventFeedService({ db }),
       timeEntries,
       timeReports: new TimeReportService({ db, clock, timeEntries, parallel: new ParallelReads(database.kind === 'postgres' ? 2 : 1, config.dbPoolSize) }),
       apiKeys,

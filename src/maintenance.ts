@@ -1,15 +1,19 @@
 import type { Deps } from './deps.ts';
+import { sequenceAll } from './events/sequencer.ts';
 
 const EXPIRE_EVERY_MS = 10 * 60 * 1000;
 const HOUSEKEEP_EVERY_MS = 60 * 1000;
 const AUTO_STOP_EVERY_MS = 60 * 1000;
+const SEQUENCE_EVERY_MS = 1000;
 
 /**
  * Periodic housekeeping: expired Idempotency-Key records are deleted (lookups already ignore them,
  * so this only bounds the table's size; safe with several instances, the delete is idempotent),
  * the embedded database is vacuumed when enough has changed (PostgreSQL has autovacuum), and
  * timers left running past their workspace's maximum are stopped at it (every minute, and once at
- * start; safe with several instances, see TimeEntryService.autoStopOverdue).
+ * start; safe with several instances, see TimeEntryService.autoStopOverdue), and committed events
+ * get their places in the change feed within a second even when nobody reads it (one sequencer at
+ * a time across instances, see events/sequencer.ts).
  */
 export function startMaintenance(deps: Deps): { stop(): void } {
   const expire = async () => {
@@ -27,7 +31,12 @@ export function startMaintenance(deps: Deps): { stop(): void } {
   };
   const autoStopFailed = (err: unknown) => deps.logger.warn({ err }, 'stopping overdue timers failed');
   void autoStop().catch(autoStopFailed);
+  const sequence = async () => {
+    const placed = await sequenceAll(deps.database.db);
+    if (placed > 0) deps.logger.debug({ placed }, 'events placed in the change feed');
+  };
   const timers = [
+    setInterval(() => void sequence().catch((err: unknown) => deps.logger.warn({ err }, 'placing events in the change feed failed')), SEQUENCE_EVERY_MS),
     setInterval(() => void autoStop().catch(autoStopFailed), AUTO_STOP_EVERY_MS),
     setInterval(() => void expire().catch((err: unknown) => deps.logger.warn({ err }, 'maintenance failed')), EXPIRE_EVERY_MS),
     setInterval(() => void housekeep().catch((err: unknown) => deps.logger.warn({ err }, 'vacuum failed')), HOUSEKEEP_EVERY_MS),

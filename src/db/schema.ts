@@ -136,6 +136,10 @@ export interface TimeEntriesTable {
 
 export interface EventsTable {
   seq: Generated<string>;
+  /** The writing transaction (xid8, as text), for the sequencer. */
+  tx: Generated<string>;
+  /** The event's place in the change feed (int8 as text), given by the sequencer; null until then. */
+  position: Generated<string | null>;
   id: string;
   workspace_id: string;
   project_id: string | null;
