@@ -2,7 +2,7 @@ import type { Deps } from '../../deps.ts';
 import type { App } from '../../http/app-types.ts';
 import { sendList, sendVersioned } from '../../http/reply.ts';
 import { Deleted, List, MUTATION_ERRORS, One, PathId, withErrors } from '../../http/schemas.ts';
-import { CreateTaskBody, ListAllTasksQuery, ListTasksQuery, MoveTaskBody, TaskQuery, TaskSchema, UpdateTaskBody } from './task.schemas.ts';
+import { CreateTaskBody, ListAllTasksQuery, ListTasksQuery, MoveTaskBody, TaskActivityQuery, TaskActivitySchema, TaskQuery, TaskSchema, UpdateTaskBody } from './task.schemas.ts';
 
 const tags = ['Tasks'];
 
@@ -44,6 +44,17 @@ export function taskRoutes(app: App, deps: Deps): void {
       return sendVersioned(reply, r.task, r.version);
     });
   }
+
+  app.get('/v1/tasks/:id/activity', {
+    schema: {
+      operationId: 'getTaskActivity',
+      summary: "A task's history: every change, who made it, and each field's old and new value",
+      tags,
+      params: PathId,
+      querystring: TaskActivityQuery,
+      response: withErrors({ 200: List(TaskActivitySchema) }),
+    },
+  }, async (req, reply) => sendList(req, reply, await svc.activity(req.principal!, req.params.id, req.query)));
 
   app.patch('/v1/tasks/:id/move', {
     schema: { operationId: 'moveTask', summary: 'Move a task to another status', tags, params: PathId, body: MoveTaskBody, response: withErrors({ 200: One(TaskSchema) }, ...MUTATION_ERRORS) },

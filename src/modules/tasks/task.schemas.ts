@@ -73,6 +73,30 @@ export const UpdateTaskBody = Type.Object(
 );
 export type UpdateTaskInput = Static<typeof UpdateTaskBody>;
 
+export const TaskActivitySchema = Type.Object(
+  {
+    id: Id('evt', 'The event behind this entry (the same id as in the change feed)'),
+    type: StringEnum(['task.created', 'task.updated', 'task.moved'], { description: 'What happened' }),
+    occurred_at: Timestamp,
+    actor: Type.Object(
+      { user_id: Nullable(Id('user')), key_id: Nullable(Id('key')) },
+      { additionalProperties: false, description: 'Who did it (both null: the server)' },
+    ),
+    changes: Nullable(Type.Record(Type.String(), Type.Object({ from: Type.Unknown(), to: Type.Unknown() }, { additionalProperties: false })), {
+      description: 'Each changed field, from its old to its new value; null for task.created',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const TaskActivityQuery = Type.Object({
+  page: PageQuery.page,
+  per_page: PageQuery.per_page,
+  limit: PageQuery.limit,
+  order: Type.Optional(StringEnum(['asc', 'desc'], { description: 'asc (default): oldest first' })),
+});
+export type TaskActivityInput = Static<typeof TaskActivityQuery>;
+
 export const MoveTaskBody = Type.Object(
   {
     status: Status,

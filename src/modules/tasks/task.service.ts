@@ -12,7 +12,7 @@ import type { Ids } from '../../lib/ids.ts';
 import { looksLikeId } from '../../lib/ids.ts';
 import { resolveSort } from '../../lib/listing.ts';
 import { toPage } from '../../lib/pagination.ts';
-import { parseInstant } from '../../lib/time.ts';
+import { iso, parseInstant } from '../../lib/time.ts';
 import { memberRepository } from '../members/member.repository.ts';
 import { projectRepository } from '../projects/project.repository.ts';
 import { sprintRepository } from '../sprints/sprint.repository.ts';
@@ -21,7 +21,7 @@ import { presentEntry } from '../time-entries/time-entry.presenter.ts';
 import { timeEntryRepository } from '../time-entries/time-entry.repository.ts';
 import { presentTask, type Include, type Related } from './task.presenter.ts';
 import { taskRepository, type TaskFilter } from './task.repository.ts';
-import type { CreateTaskInput, ListAllTasksInput, ListTasksInput, MoveTaskInput, UpdateTaskInput } from './task.schemas.ts';
+import type { CreateTaskInput, ListAllTasksInput, ListTasksInput, MoveTaskInput, TaskActivityInput, UpdateTaskInput } from './task.schemas.ts';
 
 const SORTS = {
   created_at: 'created_at',
@@ -146,6 +146,21 @@ export class TaskService {
     const task = await this.load(this.deps.db, p, id, 'task:read');
     const related = await this.related([task], include);
     return { task: presentTask(task, include, related(task)), version: task.version, include: include.length > 0 };
+  }
+
+  /** `GET /v1/tasks/:id/activity`: every change to the task, with who made it and each field's old and new value. */
+  async activity(p: Principal, id: string, q: TaskActivityInput) {
+    const task = await this.load(this.deps.db, p, id, 'task:read');
+    const page = toPage(q);
+    const { rows, total } = await taskRepository(this.deps.db).activity(task.id, q.order ?? 'asc', page.perPage, page.offset);
+    const items = rows.map((e) => ({
+      id: e.id,
+      type: e.type,
+      occurred_at: iso(e.occurred_at),
+      actor: { user_id: e.actor_user_id, key_id: e.actor_key_id },
+      changes: e.type === 'task.created' ? null : ((e.changes as Record<string, { from: unknown; to: unknown }> | null) ?? {}),
+    }));
+    return { page, total, items };
   }
 
   private checkStatus(project: Project, status: string): void {
