@@ -36,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { openPglite } from '../src/db/database.ts';
+import { encodeCursor } from '../src/modules/events/feed.service.ts';
 import { combine, median, runLoad, stopLoad, type LoadResult } from './load.ts';
 import { cpuSecondsOf, freePort, memoryOf, onCleanup, runCleanups, spawnNode, spawnWithPortLine, stopChild, tail, waitHealthy, type Spawned } from './proc.ts';
 import { seedEvents, seedTasks, seededTaskId, seedTimeEntries, type Exec } from './seed.ts';
@@ -518,8 +519,7 @@ async function main(): Promise<number> {
   if (FEED) {
     const first = await api(server, 'GET', '/v1/events?limit=1000');
     if (first.data.length !== 1000) throw new Error(`the feed's first page held ${first.data.length} events`);
-    const cursorAt = (position: number) => Buffer.from(`v1:${position}:*`).toString('base64url');
-    feedResult = await latency(FEED_REQUESTS, () => quick(server, 'GET', `/v1/events?limit=1000&after=${cursorAt(Math.floor(Math.random() * (FEED_EVENTS - 1000)))}`));
+    feedResult = await latency(FEED_REQUESTS, () => quick(server, 'GET', `/v1/events?limit=1000&after=${encodeCursor(Math.floor(Math.random() * (FEED_EVENTS - 1000)), '*')}`));
     log(`change feed, 1,000 events a page: p50 ${fmt(feedResult.p50, 1)} ms, p99 ${fmt(feedResult.p99, 1)} ms (${FEED_REQUESTS} pages)`);
   }
 

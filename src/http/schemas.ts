@@ -35,6 +35,20 @@ export function Id(prefix: IdPrefix, description?: string) {
 }
 
 /** Path ids are accepted as any short string: a malformed id is simply "not found". */
+/** Who made a change, as events carry it. */
+export const ActorSchema = Type.Object(
+  {
+    user_id: Nullable(Id('user')),
+    key_id: Nullable(Id('key'), { description: 'The API key that made the change, so an integration can skip its own echoes' }),
+  },
+  { additionalProperties: false, description: 'Who made the change; both null for the server itself (an auto-stopped timer)' },
+);
+
+/** A change's fields, each from its old to its new value. */
+export function ChangesSchema(description: string) {
+  return Nullable(Type.Record(Type.String(), Type.Object({ from: Type.Unknown(), to: Type.Unknown() }, { additionalProperties: false })), { description });
+}
+
 export const PathId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 
 export const ErrorSchema = Type.Object(

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Id, Nullable, Timestamp } from '../../http/schemas.ts';
+import { ActorSchema, ChangesSchema, Id, Nullable, Timestamp } from '../../http/schemas.ts';
 
 export const FeedEventSchema = Type.Object(
   {
@@ -10,17 +10,9 @@ export const FeedEventSchema = Type.Object(
     project_id: Nullable(Id('proj')),
     resource_type: Type.String({ description: 'task, project, sprint, time_entry, …' }),
     resource_id: Type.String(),
-    actor: Type.Object(
-      {
-        user_id: Nullable(Id('user')),
-        key_id: Nullable(Id('key'), { description: 'The API key that made the change, so an integration can skip its own echoes' }),
-      },
-      { additionalProperties: false, description: 'Who made the change; both null for the server itself (an auto-stopped timer)' },
-    ),
+    actor: ActorSchema,
     data: Type.Object({}, { additionalProperties: true, description: 'The resource as the API presents it, after the change' }),
-    changes: Nullable(Type.Record(Type.String(), Type.Object({ from: Type.Unknown(), to: Type.Unknown() }, { additionalProperties: false })), {
-      description: 'For updates: each changed field, from its old to its new value',
-    }),
+    changes: ChangesSchema('For updates: each changed field, from its old to its new value'),
   },
   { additionalProperties: false },
 );

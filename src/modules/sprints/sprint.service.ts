@@ -12,7 +12,7 @@ import { looksLikeId } from '../../lib/ids.ts';
 import { resolveSort } from '../../lib/listing.ts';
 import { toPage } from '../../lib/pagination.ts';
 import type { ProjectService } from '../projects/project.service.ts';
-import { presentTask } from '../tasks/task.presenter.ts';
+import { recordTaskChange } from '../tasks/task.service.ts';
 import { presentSprint } from './sprint.presenter.ts';
 import { sprintRepository } from './sprint.repository.ts';
 import { SPRINT_STATUSES, type CreateSprintInput, type EndSprintInput, type ListSprintsInput, type UpdateSprintInput, type VelocityInput } from './sprint.schemas.ts';
@@ -126,7 +126,8 @@ export class SprintService {
     const active = await repo.active(before.project_id);
     if (active) throw errors.conflict('The project already has an active sprint; end it first', 'id', { active_sprint: presentSprint(active) }, 'SPRINT_ALREADY_ACTIVE');
     const tally = await repo.tally(id);
-    const after = await repo.update(id, { status: 'active', started_at: this.deps.clock.now(), committed_tasks: tally.tasks, committed_minutes: tally.minutes }, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    const after = await repo.update(id, { status: 'active', started_at: now, committed_tasks: tally.tasks, committed_minutes: tally.minutes }, now);
     const data = presentSprint(after);
     await this.event(tx, p, after, 'sprint.started', data, diff(presentSprint(before), data));
     return { sprint: data, version: after.version };
@@ -152,7 +153,7 @@ export class SprintService {
     const tally = await repo.tally(id);
     const now = this.deps.clock.now();
     const moved = await repo.moveTasks(id, target, true, now);
-    for (const m of moved) await this.taskMoved(tx, p, m.before, m.after);
+    for (const m of moved) await recordTaskChange(tx, this.deps.ids, p, m.before, m.after, 'task.updated');
     const after = await repo.update(id, { status: 'completed', ended_at: now, completed_tasks: tally.finished, completed_minutes: tally.finishedMinutes }, now);
     const data = presentSprint(after);
     await this.event(tx, p, after, 'sprint.ended', data, diff(presentSprint(before), data));
@@ -168,7 +169,7 @@ export class SprintService {
     if (found.status === 'active') throw errors.conflict('The sprint is active; end it before deleting it', 'id', undefined, 'SPRINT_ACTIVE');
     const repo = sprintRepository(tx);
     const moved = await repo.moveTasks(id, null, false, this.deps.clock.now());
-    for (const m of moved) await this.taskMoved(tx, p, m.before, m.after);
+    for (const m of moved) await recordTaskChange(tx, this.deps.ids, p, m.before, m.after, 'task.updated');
     await repo.delete(id);
     await this.event(tx, p, found, 'sprint.deleted', presentSprint(found));
     return { id, deleted: true as const };
@@ -176,18 +177,5 @@ export class SprintService {
 
   private event(tx: Db, p: Principal, s: Sprint, type: string, data: unknown, changes?: Record<string, { from: unknown; to: unknown }>) {
     return recordEvent(tx, this.deps.ids, actorOf(p), { workspaceId: s.workspace_id, projectId: s.project_id, type, resourceType: 'sprint', resourceId: s.id, data, changes });
-  }
-
-  private taskMoved(tx: Db, p: Principal, before: Parameters<typeof presentTask>[0], after: Parameters<typeof presentTask>[0]) {
-    const data = presentTask(after);
-    return recordEvent(tx, this.deps.ids, actorOf(p), {
-      workspaceId: after.workspace_id,
-      projectId: after.project_id,
-      type: 'task.updated',
-      resourceType: 'task',
-      resourceId: after.id,
-      data,
-      changes: diff(presentTask(before), data),
-    });
   }
 }

@@ -179,7 +179,7 @@ export function taskRepository(db: Db) {
     /** The task's events (its history), in the order of the changes, and how many there are. */
     async activity(id: string, direction: 'asc' | 'desc', limit: number, offset: number) {
       // The literal (not a parameter) lets generic plans use the partial index on task events.
-      const q = db.selectFrom('events').where(sql<boolean>`resource_type = 'task'`).where('resource_id', '=', id).where('type', '<>', 'task.deleted');
+      const q = db.selectFrom('events').where(sql<boolean>`resource_type = 'task'`).where('resource_id', '=', id);
       const rows = await q
         .select(['id', 'type', 'occurred_at', 'actor_user_id', 'actor_key_id', 'changes'])
         .orderBy('seq', direction)

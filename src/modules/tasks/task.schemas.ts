@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateOnly, DateOrDateTime, Id, Nullable, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { ActorSchema, ChangesSchema, DateOnly, DateOrDateTime, Id, Nullable, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
 import { TimeEntrySchema } from '../time-entries/time-entry.schemas.ts';
 
 export const PrioritySchema = StringEnum(['low', 'medium', 'high', 'urgent'], { description: 'Priority level' });
@@ -78,13 +78,8 @@ export const TaskActivitySchema = Type.Object(
     id: Id('evt', 'The event behind this entry (the same id as in the change feed)'),
     type: StringEnum(['task.created', 'task.updated', 'task.moved'], { description: 'What happened' }),
     occurred_at: Timestamp,
-    actor: Type.Object(
-      { user_id: Nullable(Id('user')), key_id: Nullable(Id('key')) },
-      { additionalProperties: false, description: 'Who did it (both null: the server)' },
-    ),
-    changes: Nullable(Type.Record(Type.String(), Type.Object({ from: Type.Unknown(), to: Type.Unknown() }, { additionalProperties: false })), {
-      description: 'Each changed field, from its old to its new value; null for task.created',
-    }),
+    actor: ActorSchema,
+    changes: ChangesSchema('Each changed field, from its old to its new value; null for task.created'),
   },
   { additionalProperties: false },
 );

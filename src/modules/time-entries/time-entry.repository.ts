@@ -114,13 +114,13 @@ export function timeEntryRepository(db: Db) {
     },
 
     /** As find, with the slugs of the entry's workspace and project (the GitScrum surface names them). */
-    async findWithSlugs(workspaceIds: string[], id: string | number, lock = false): Promise<(EntryRow & { workspace_slug: string; project_slug: string; workspace_max_timer_minutes: number }) | undefined> {
+    async findWithSlugs(workspaceIds: string[], id: string | number): Promise<(EntryRow & { workspace_slug: string; project_slug: string; workspace_max_timer_minutes: number }) | undefined> {
       if (workspaceIds.length === 0 || !looksLikeEntryId(id)) return undefined;
       const q = byId(workspaceIds, String(id))
         .innerJoin('projects as pr', 'pr.id', 'e.project_id')
         .innerJoin('workspaces as w', 'w.id', 'e.workspace_id')
         .select(['pr.slug as project_slug', 'w.slug as workspace_slug', 'w.max_timer_minutes as workspace_max_timer_minutes']);
-      return (await (lock ? q.forUpdate('e') : q).executeTakeFirst()) as (EntryRow & { workspace_slug: string; project_slug: string; workspace_max_timer_minutes: number }) | undefined;
+      return (await q.executeTakeFirst()) as (EntryRow & { workspace_slug: string; project_slug: string; workspace_max_timer_minutes: number }) | undefined;
     },
 
     /** The user's running timer, in whatever workspace it runs. */
