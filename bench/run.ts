@@ -26,6 +26,10 @@
 //
 // Change feed (issue 4; BENCH_ONLY key feed): BENCH_FEED_EVENTS events (default 1000000) in the
 // workspace, and BENCH_FEED_REQUESTS sequential pages of 1,000 from random cursors (default 40).
+//
+// Sprint report (issue 4; BENCH_ONLY key sprint_report): a sprint of 500 tasks planned through the
+// API, started, then worked on (300 tasks moved to in_progress and 250 of them to done, 40 added,
+// 20 removed, 100 re-estimated); BENCH_AGILE_REQUESTS sequential reports (default 40).
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -80,6 +84,9 @@ const FEED = !ONLY || ONLY.has('feed');
 const FEED_EVENTS = Math.round(envInt('BENCH_FEED_EVENTS', 1_000_000, 1));
 const FEED_REQUESTS = Math.round(envInt('BENCH_FEED_REQUESTS', 40, 1));
 const FEED_PAGE_P50_MS = 50;
+const SPRINT_REPORT = !ONLY || ONLY.has('sprint_report');
+const AGILE_REQUESTS = Math.round(envInt('BENCH_AGILE_REQUESTS', 40, 1));
+const SPRINT_REPORT_P50_MS = 100;
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const KIND: 'pglite' | 'postgres' = DATABASE_URL ? 'postgres' : 'pglite';
 
@@ -265,6 +272,16 @@ interface Latency {
 }
 
 /** `n` sequential calls after 5 unmeasured ones: milliseconds at the median and the 99th percentile. */
+/** Runs `call(0)` … `call(n - 1)`, `width` at a time. */
+async function inBatches(n: number, width: number, call: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, n) }, async () => {
+      while (next < n) await call(next++);
+    }),
+  );
+}
+
 async function latency(n: number, call: () => Promise<unknown>): Promise<Latency> {
   for (let i = 0; i < 5; i++) await call();
   const times: number[] = [];
@@ -523,6 +540,33 @@ async function main(): Promise<number> {
     log(`change feed, 1,000 events a page: p50 ${fmt(feedResult.p50, 1)} ms, p99 ${fmt(feedResult.p99, 1)} ms (${FEED_REQUESTS} pages)`);
   }
 
+  // 5d. A sprint report over a 500-task sprint with a history.
+  let sprintReportResult: Latency | undefined;
+  if (SPRINT_REPORT) {
+    const t0 = performance.now();
+    const pid = projectIds[0]!;
+    const day = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+    const sprint = (await api(server, 'POST', `/v1/projects/${pid}/sprints`, { name: 'Bench sprint', start_date: day(0), end_date: day(13) })).data;
+    const planned: string[] = [];
+    const make = async (n: number) => (await api(server, 'POST', `/v1/projects/${pid}/tasks`, { title: `Sprint task ${n}`, estimated_minutes: 30 + (n % 8) * 30, sprint_id: sprint.id })).data.id as string;
+    await inBatches(500, 8, async (i) => {
+      planned[i] = await make(i);
+    });
+    await api(server, 'POST', `/v1/sprints/${sprint.id}/start`);
+    await inBatches(300, 8, (i) => api(server, 'PATCH', `/v1/tasks/${planned[i]}`, { status: 'in_progress' }));
+    await inBatches(250, 8, (i) => api(server, 'PATCH', `/v1/tasks/${planned[i]}`, { status: 'done' }));
+    await inBatches(100, 8, (i) => api(server, 'PATCH', `/v1/tasks/${planned[300 + i]}`, { estimated_minutes: 45 }));
+    await inBatches(40, 8, (i) => make(500 + i));
+    await inBatches(20, 8, (i) => api(server, 'PATCH', `/v1/tasks/${planned[480 + i]}`, { sprint_id: null }));
+    log(`sprint of 500 tasks with its history made through the API in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const check = (await api(server, 'GET', `/v1/sprints/${sprint.id}/report`)).data;
+    if (check.committed.tasks !== 500 || check.scope_added.tasks !== 40 || check.scope_removed.tasks !== 20 || check.completed.tasks !== 250) {
+      throw new Error(`the sprint report did not add up: ${JSON.stringify({ committed: check.committed, added: check.scope_added.tasks, removed: check.scope_removed.tasks, completed: check.completed })}`);
+    }
+    sprintReportResult = await latency(AGILE_REQUESTS, () => quick(server, 'GET', `/v1/sprints/${sprint.id}/report`));
+    log(`sprint report, 500 tasks: p50 ${fmt(sprintReportResult.p50, 1)} ms, p99 ${fmt(sprintReportResult.p99, 1)} ms (${AGILE_REQUESTS} requests)`);
+  }
+
   keepAlive.destroy();
 
   // 6. Peak memory of the measured server, read before it stops.
@@ -574,6 +618,15 @@ async function main(): Promise<number> {
     const budget = `change feed, 1,000 events a page with ${FEED_EVENTS} stored: p50 < ${FEED_PAGE_P50_MS} ms`;
     feedVerdicts.push(feedResult ? { budget, measured: `p50 ${fmt(feedResult.p50, 1)} ms, p99 ${fmt(feedResult.p99, 1)} ms`, pass: feedResult.p50 < FEED_PAGE_P50_MS } : { budget, measured: NOT_MEASURED, pass: false, skipped: true });
   }
+  const agileVerdicts: typeof verdicts = [];
+  if (SPRINT_REPORT) {
+    const budget = `sprint report over a 500-task sprint: p50 < ${SPRINT_REPORT_P50_MS} ms`;
+    agileVerdicts.push(
+      sprintReportResult
+        ? { budget, measured: `p50 ${fmt(sprintReportResult.p50, 1)} ms, p99 ${fmt(sprintReportResult.p99, 1)} ms`, pass: sprintReportResult.p50 < SPRINT_REPORT_P50_MS }
+        : { budget, measured: NOT_MEASURED, pass: false, skipped: true },
+    );
+  }
   const errorCount = rows.reduce((s, r) => s + r.result.non2xx + r.result.errors, 0);
 
   const out: string[] = [];
@@ -603,6 +656,11 @@ async function main(): Promise<number> {
     out.push(`Budgets (issue 4; ${FEED_EVENTS} events, seeded in ${fmt(feedSeedMs / 1000, 1)} s; sequential requests):`);
     for (const v of feedVerdicts) out.push(`  ${v.skipped ? 'SKIP' : v.pass ? 'PASS' : 'FAIL'}  ${v.budget}: ${v.measured}`);
   }
+  if (agileVerdicts.length) {
+    out.push('');
+    out.push('Budgets (issue 4, agile work; sequential requests):');
+    for (const v of agileVerdicts) out.push(`  ${v.skipped ? 'SKIP' : v.pass ? 'PASS' : 'FAIL'}  ${v.budget}: ${v.measured}`);
+  }
   if (errorCount > 0) {
     out.push('');
     out.push(`ERROR: ${errorCount} non-2xx responses or connection errors:`);
@@ -631,6 +689,7 @@ async function main(): Promise<number> {
     server: { peakRssMb: serverMem?.peakRssMb, rssMbAtEnd: serverMem?.rssMb, cpuSecondsMeasuredPhase: serverCpuTotal },
     seedMs,
     budgets: verdicts,
+    agile: agileVerdicts.length ? { sprintReportMs: sprintReportResult, budgets: agileVerdicts } : undefined,
     feed: FEED ? { events: FEED_EVENTS, seedMs: feedSeedMs, latencyMs: feedResult, budgets: feedVerdicts } : undefined,
     time: TIME ? { entries: TIME_ENTRIES, users: timeUserIds.length, seedMs: timeSeedMs, latencyMs: timeResults, budgets: timeVerdicts } : undefined,
     errors: errorCount,
@@ -640,7 +699,7 @@ async function main(): Promise<number> {
   log(`wrote ${path.relative(ROOT, file)}`);
 
   if (errorCount > 0) return 1;
-  if (STRICT && [...verdicts, ...timeVerdicts, ...feedVerdicts].some((v) => !v.pass && !v.skipped)) return 3;
+  if (STRICT && [...verdicts, ...timeVerdicts, ...feedVerdicts, ...agileVerdicts].some((v) => !v.pass && !v.skipped)) return 3;
   return 0;
 }
 

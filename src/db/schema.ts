@@ -116,6 +116,17 @@ export interface SprintsTable {
   updated_at: Timestamp;
 }
 
+/** A task joining or leaving a sprint, or changing while in it (sprint reports replay these). */
+export interface SprintTaskLogTable {
+  seq: Generated<string>;
+  sprint_id: string;
+  task_id: string;
+  at: Timestamp;
+  in_sprint: boolean;
+  status: string;
+  estimated_minutes: number | null;
+}
+
 export interface TimeEntriesTable {
   /** int8: read as a string (see pg-text.ts); presented as a number. */
   id: Generated<string>;
@@ -173,6 +184,7 @@ export interface DB {
   api_keys: ApiKeysTable;
   tasks: TasksTable;
   sprints: SprintsTable;
+  sprint_task_log: SprintTaskLogTable;
   time_entries: TimeEntriesTable;
   events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.ts';
 import type { Sprint, SprintStatus, Task } from '../../db/schema.ts';
 import { looksLikeId } from '../../lib/ids.ts';
 import type { SortSpec } from '../../lib/listing.ts';
+import type { LogEntry } from './sprint-report.ts';
 
 export type SprintSortColumn = 'created_at' | 'updated_at' | 'name' | 'start_date';
 
@@ -72,6 +73,24 @@ export function sprintRepository(db: Db) {
 
     async delete(id: string): Promise<void> {
       await db.deleteFrom('sprints').where('id', '=', id).execute();
+    },
+
+    /** The sprint's log, in the order of the changes, with epoch milliseconds. */
+    async log(id: string): Promise<LogEntry[]> {
+      const { rows } = await sql<LogEntry>`
+        select task_id, round(date_part('epoch', at) * 1000)::float8 as at, in_sprint, status, estimated_minutes
+        from sprint_task_log where sprint_id = ${id} order by at, seq`.execute(db);
+      return rows;
+    },
+
+    /** The statuses of the sprint's project, and its workspace's time zone. */
+    context(projectId: string): Promise<{ statuses: string[]; time_zone: string }> {
+      return db
+        .selectFrom('projects as p')
+        .innerJoin('workspaces as w', 'w.id', 'p.workspace_id')
+        .select(['p.statuses', 'w.time_zone'])
+        .where('p.id', '=', projectId)
+        .executeTakeFirstOrThrow();
     },
 
     /** The sprint's tasks and their estimates: all of them, and the finished ones. */

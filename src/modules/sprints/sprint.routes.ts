@@ -2,7 +2,7 @@ import type { Deps } from '../../deps.ts';
 import type { App } from '../../http/app-types.ts';
 import { sendList, sendVersioned } from '../../http/reply.ts';
 import { Deleted, List, MUTATION_ERRORS, One, PathId, withErrors } from '../../http/schemas.ts';
-import { CreateSprintBody, EndSprintBody, ListSprintsQuery, SprintSchema, UpdateSprintBody, VelocityQuery, VelocitySchema } from './sprint.schemas.ts';
+import { CreateSprintBody, EndSprintBody, ListSprintsQuery, SprintReportQuery, SprintReportSchema, SprintSchema, UpdateSprintBody, VelocityQuery, VelocitySchema } from './sprint.schemas.ts';
 
 const tags = ['Sprints'];
 
@@ -34,6 +34,17 @@ export function sprintRoutes(app: App, deps: Deps): void {
     const r = await svc.get(req.principal!, req.params.id);
     return sendVersioned(reply, r.sprint, r.version);
   });
+
+  app.get('/v1/sprints/:id/report', {
+    schema: {
+      operationId: 'getSprintReport',
+      summary: 'A sprint report: committed against completed, scope added and removed while it ran, and a burndown by day (409 for a sprint that has not started)',
+      tags,
+      params: PathId,
+      querystring: SprintReportQuery,
+      response: withErrors({ 200: One(SprintReportSchema) }, 409),
+    },
+  }, async (req) => ({ data: await svc.report(req.principal!, req.params.id, req.query) }));
 
   for (const method of ['put', 'patch'] as const) {
     app[method]('/v1/sprints/:id', {

@@ -100,3 +100,65 @@ export const ListSprintsQuery = Type.Object({
   status: Type.Optional(Type.String({ maxLength: 100, description: 'planned, active or completed; several separated by commas' })),
 });
 export type ListSprintsInput = Static<typeof ListSprintsQuery>;
+
+const Counts = (description: string) =>
+  Type.Object(
+    {
+      tasks: Type.Integer({ description: 'Tasks' }),
+      estimated_minutes: Type.Integer({ description: 'Their estimates summed (tasks without one count 0)' }),
+    },
+    { additionalProperties: false, description },
+  );
+
+const ScopeChange = (description: string) =>
+  Type.Object(
+    {
+      tasks: Type.Integer({ description: 'Distinct tasks' }),
+      estimated_minutes: Type.Integer({ description: 'Their estimates when they joined (or left) the sprint, summed' }),
+      task_ids: Type.Array(Id('task'), { description: 'The tasks, in the order they joined (or left)' }),
+    },
+    { additionalProperties: false, description },
+  );
+
+const Ideal = Type.Object(
+  {
+    tasks: Type.Number({ description: 'committed.tasks × (planned days − days so far) ÷ planned days, to two decimals' }),
+    estimated_minutes: Type.Number({ description: 'committed.estimated_minutes × (planned days − days so far) ÷ planned days, to two decimals' }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'The straight line from the commitment at the sprint\'s start to 0 at the end of its planned last day (end_date, or the last day shown if it has none); "days so far" counts this day',
+  },
+);
+
+export const SprintReportSchema = Type.Object(
+  {
+    sprint: SprintSchema,
+    time_zone: Type.String({ description: 'The IANA zone whose days the burndown counts' }),
+    committed: Counts('The tasks in the sprint when it started'),
+    completed: Counts("The sprint's finished tasks (in the project's last workflow status) when it ended, or now while it runs"),
+    remaining: Counts('Its unfinished tasks when it ended (before they moved on), or now while it runs'),
+    scope_added: ScopeChange('Tasks that joined the sprint after it started (and before it ended)'),
+    scope_removed: ScopeChange('Tasks that left the sprint, or were deleted, after it started and before it ended; the unfinished tasks moved on by its end are in `remaining`'),
+    burndown: Type.Array(
+      Type.Object(
+        {
+          date: DateOnly,
+          scope: Nullable(Counts('In the sprint'), { description: 'At the end of the day (or now, today; or when the sprint ended, on its last day); null for a day still to come' }),
+          completed: Nullable(Counts('In the sprint and finished'), { description: 'As `scope`, of the finished tasks' }),
+          remaining: Nullable(Counts('In the sprint and unfinished'), { description: 'scope − completed' }),
+          ideal_remaining: Ideal,
+        },
+        { additionalProperties: false },
+      ),
+      { description: 'A day each, from the day the sprint started to the day it ended (while it runs: to today, or to end_date if that is later); at most the last 366' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const SprintReportQuery = Type.Object({
+  tz: Type.Optional(Type.String({ maxLength: 64, description: "The IANA time zone whose days the burndown counts (default: the workspace's)" })),
+});
+export type SprintReportInput = Static<typeof SprintReportQuery>;

@@ -13,9 +13,13 @@ import { resolveSort } from '../../lib/listing.ts';
 import { toPage } from '../../lib/pagination.ts';
 import type { ProjectService } from '../projects/project.service.ts';
 import { recordTaskChange } from '../tasks/task.service.ts';
+import { reportRepository } from '../time-reports/report.repository.ts';
+import { addDays, checkTimeZone, daysBetween, localDate, MAX_REPORT_DAYS } from '../time-reports/period.ts';
+import { finishedStatuses } from '../projects/project.presenter.ts';
 import { presentSprint } from './sprint.presenter.ts';
+import { replaySprint } from './sprint-report.ts';
 import { sprintRepository } from './sprint.repository.ts';
-import { SPRINT_STATUSES, type CreateSprintInput, type EndSprintInput, type ListSprintsInput, type UpdateSprintInput, type VelocityInput } from './sprint.schemas.ts';
+import { SPRINT_STATUSES, type CreateSprintInput, type EndSprintInput, type ListSprintsInput, type SprintReportInput, type UpdateSprintInput, type VelocityInput } from './sprint.schemas.ts';
 
 const SORTS = { created_at: 'created_at', updated_at: 'updated_at', name: 'name', start_date: 'start_date' } as const;
 
@@ -67,6 +71,61 @@ export class SprintService {
         return { id: s.id, name: s.name, started_at: shown.started_at!, ended_at: shown.ended_at!, committed: shown.committed, completed: shown.completed };
       }),
       average_completed: sprints.length === 0 ? null : { tasks: mean((s) => s.completed_tasks ?? 0), estimated_minutes: mean((s) => s.completed_minutes ?? 0) },
+    };
+  }
+
+  /**
+   * `GET /v1/sprints/:id/report`: what the sprint committed to and completed, what joined and left
+   * it while it ran, and its burndown: what it held at the end of each day (in `tz`, by default the
+   * workspace's), from the day it started to the day it ended (or to today, or to its planned last
+   * day if that is later).
+   */
+  async report(p: Principal, id: string, q: SprintReportInput) {
+    const db = this.deps.db;
+    const sprint = await this.load(db, p, id, 'sprint:read');
+    if (sprint.status === 'planned') {
+      throw errors.conflict('This sprint has not started; its report begins when it starts', 'id', { sprint: presentSprint(sprint) }, 'SPRINT_NOT_STARTED');
+    }
+    const repo = sprintRepository(db);
+    const [context, log] = await Promise.all([repo.context(sprint.project_id), repo.log(sprint.id)]);
+    const tz = q.tz === undefined ? context.time_zone : checkTimeZone(q.tz);
+    const now = this.deps.clock.now();
+    const startedAt = sprint.started_at!;
+    const started = localDate(startedAt, tz);
+    const today = localDate(now, tz);
+    const last = sprint.ended_at ? localDate(sprint.ended_at, tz) : sprint.end_date !== null && sprint.end_date > today ? sprint.end_date : today;
+    // A sprint that ran for over a year shows its last year.
+    const first = daysBetween(started, last) >= MAX_REPORT_DAYS ? addDays(last, 1 - MAX_REPORT_DAYS) : started;
+    let midnights: number[];
+    try {
+      midnights = (await reportRepository(db).midnights(tz, first, last)).map((t) => t * 1000);
+    } catch (err) {
+      if ((err as { code?: string }).code === '22023') throw errors.badRequest(`Unknown time zone ${JSON.stringify(tz)}`, 'tz', 'INVALID_TIME_ZONE');
+      throw err;
+    }
+    const committed = { tasks: sprint.committed_tasks ?? 0, estimated_minutes: sprint.committed_minutes ?? 0 };
+    const replay = replaySprint({
+      log,
+      finished: new Set(finishedStatuses(context.statuses)),
+      startedAt: startedAt.getTime(),
+      cutoff: sprint.ended_at?.getTime() ?? Infinity,
+      now: now.getTime(),
+      days: Array.from({ length: daysBetween(first, last) + 1 }, (_, i) => addDays(first, i)),
+      midnights,
+      firstDay: daysBetween(started, first),
+      plannedDays: daysBetween(started, sprint.end_date !== null && sprint.end_date > started ? sprint.end_date : last) + 1,
+      committed,
+    });
+    const shown = presentSprint(sprint);
+    return {
+      sprint: shown,
+      time_zone: tz,
+      committed,
+      completed: shown.completed ?? replay.completed,
+      remaining: replay.remaining,
+      scope_added: replay.added,
+      scope_removed: replay.removed,
+      burndown: replay.burndown,
     };
   }
 

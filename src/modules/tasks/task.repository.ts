@@ -1,8 +1,14 @@
-import { sql, type Insertable, type RawBuilder } from 'kysely';
+import { sql, type Insertable, type QueryCreator, type RawBuilder } from 'kysely';
 import type { Db } from '../../db/database.ts';
 import { looksLikeId } from '../../lib/ids.ts';
-import type { EventsTable, Priority, Task } from '../../db/schema.ts';
+import type { DB, EventsTable, Priority, Task } from '../../db/schema.ts';
+import { sprintLogRows, type SprintLogRow } from '../sprints/sprint-log.ts';
 import type { SortSpec } from '../../lib/listing.ts';
+
+/** `qc`, with the insert of the sprint log rows (if any) ahead of its statement. */
+function withLog(qc: QueryCreator<DB>, rows: SprintLogRow[]): QueryCreator<DB> {
+  return rows.length === 0 ? qc : (qc.with('sprint_log', (c) => c.insertInto('sprint_task_log').values(rows)) as unknown as QueryCreator<DB>);
+}
 
 export type TaskSortColumn = 'created_at' | 'updated_at' | 'number' | 'title' | 'priority' | 'status' | 'due_date';
 
@@ -142,6 +148,9 @@ export function taskRepository(db: Db) {
                  ${draft.created_at}::timestamptz, ${draft.updated_at}::timestamptz
           from project
           returning *
+        ), scope as (
+          insert into sprint_task_log (sprint_id, task_id, at, in_sprint, status, estimated_minutes)
+          select task.sprint_id, task.id, task.created_at, true, task.status, task.estimated_minutes from task where task.sprint_id is not null
         ), outbox as (
           insert into events (id, workspace_id, project_id, type, resource_type, resource_id, actor_user_id, actor_key_id, data)
           select ${event.id}, task.workspace_id, task.project_id, 'task.created', 'task', task.id, ${event.actorUserId}::text, ${event.actorKeyId}::text,
@@ -152,13 +161,18 @@ export function taskRepository(db: Db) {
       return rows[0];
     },
 
-    /** Inserts the task and its outbox event in one statement. */
+    /** Inserts the task, its outbox event and its sprint log row in one statement. */
     async insertWithEvent(row: Task, event: Insertable<EventsTable>): Promise<void> {
-      await db
+      await withLog(db, sprintLogRows(null, row, row.created_at))
         .with('outbox', (qc) => qc.insertInto('events').values(event))
         .insertInto('tasks')
         .values(row)
         .execute();
+    },
+
+    /** A change's outbox event and sprint log rows, in one statement. */
+    async recordChange(event: Insertable<EventsTable>, log: SprintLogRow[]): Promise<void> {
+      await withLog(db, log).insertInto('events').values(event).execute();
     },
 
     update(
@@ -190,8 +204,9 @@ export function taskRepository(db: Db) {
       return { rows, total };
     },
 
-    async delete(workspaceId: string, id: string): Promise<void> {
-      await db.deleteFrom('tasks').where('id', '=', id).where('workspace_id', '=', workspaceId).execute();
+    /** Deletes the task; its sprint, if any, logs its departure at `at`. */
+    async delete(task: Task, at: Date): Promise<void> {
+      await withLog(db, sprintLogRows(task, null, at)).deleteFrom('tasks').where('id', '=', task.id).where('workspace_id', '=', task.workspace_id).execute();
     },
   };
 }

@@ -15,6 +15,7 @@ import { toPage } from '../../lib/pagination.ts';
 import { iso, parseInstant } from '../../lib/time.ts';
 import { memberRepository } from '../members/member.repository.ts';
 import { projectRepository } from '../projects/project.repository.ts';
+import { sprintLogRows } from '../sprints/sprint-log.ts';
 import { sprintRepository } from '../sprints/sprint.repository.ts';
 import type { ProjectService } from '../projects/project.service.ts';
 import { presentEntry } from '../time-entries/time-entry.presenter.ts';
@@ -65,12 +66,13 @@ function instant(value: string | undefined, param: string): Date | undefined {
 
 /**
  * Writes the event of a change to a task (the task as presented after it, and each field's old and
- * new value), in the caller's transaction; returns the presented task. Every writer of tasks uses
- * it, so that a task's history (its events) has every change.
+ * new value) and its sprint log rows, in the caller's transaction; returns the presented task.
+ * Every writer of tasks uses it, so that a task's history (its events) and its sprints' reports
+ * have every change.
  */
 export async function recordTaskChange(tx: Db, ids: Ids, p: Principal, before: Task, after: Task, type: string) {
   const data = presentTask(after);
-  await recordEvent(tx, ids, actorOf(p), {
+  const event = eventRow(ids, actorOf(p), {
     workspaceId: after.workspace_id,
     projectId: after.project_id,
     type,
@@ -79,6 +81,7 @@ export async function recordTaskChange(tx: Db, ids: Ids, p: Principal, before: T
     data,
     changes: diff(presentTask(before), data),
   });
+  await taskRepository(tx).recordChange(event, sprintLogRows(before, after, after.updated_at));
   return data;
 }
 
@@ -306,7 +309,7 @@ export class TaskService {
     if (!found || !projectVisible(p, found.workspace_id, found.project_id)) return { id, deleted: true as const };
     authorize(p, found.workspace_id, 'task:write', 'Task', found.project_id);
     checkIfMatch(ifMatch, found.version);
-    await taskRepository(tx).delete(found.workspace_id, id);
+    await taskRepository(tx).delete(found, this.deps.clock.now());
     await recordEvent(tx, this.deps.ids, actorOf(p), {
       workspaceId: found.workspace_id,
       projectId: found.project_id,

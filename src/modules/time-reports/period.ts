@@ -2,6 +2,7 @@
 // Dates are computed as UTC calendar days, where every day has 24 hours; the time zone only comes
 // in when the database turns a date's midnight into an instant.
 import { errors } from '../../http/errors.ts';
+import { isValidTimeZone } from '../../lib/time.ts';
 
 export const PERIODS = ['today', 'yesterday', 'last-7-days', 'last-14-days', 'last-30-days', 'this-month', 'last-month'] as const;
 export type PeriodPreset = (typeof PERIODS)[number];
@@ -112,4 +113,18 @@ export function isoWeek(date: string): string {
 export function weekStart(date: string): string {
   const day = toDay(date, 'date');
   return fromDay(day - ((new Date(day * DAY_MS).getUTCDay() + 6) % 7));
+}
+
+/** `tz` if it is an IANA time zone the server knows; 400 `INVALID_TIME_ZONE` otherwise. */
+export function checkTimeZone(tz: string): string {
+  // The pattern keeps out POSIX-style zones ("UTC+3"), whose sign PostgreSQL reads backwards.
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(tz) || !isValidTimeZone(tz)) {
+    throw errors.badRequest(`Unknown time zone ${JSON.stringify(tz)}: give an IANA zone such as Europe/Berlin`, 'tz', 'INVALID_TIME_ZONE');
+  }
+  return tz;
+}
+
+/** The date of an instant in a time zone, YYYY-MM-DD. */
+export function localDate(at: Date, tz: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }

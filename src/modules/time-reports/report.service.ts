@@ -5,10 +5,10 @@ import { errors } from '../../http/errors.ts';
 import type { Principal } from '../../http/principal.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { toPage, type PageQuery } from '../../lib/pagination.ts';
-import { isValidTimeZone, iso } from '../../lib/time.ts';
+import { iso } from '../../lib/time.ts';
 import type { TimeEntryService } from '../time-entries/time-entry.service.ts';
 import { timeEntryRepository } from '../time-entries/time-entry.repository.ts';
-import { addDays, elapsedDays, isoWeek, resolvePeriod, weekStart, type Period } from './period.ts';
+import { addDays, checkTimeZone, elapsedDays, isoWeek, localDate, resolvePeriod, weekStart, type Period } from './period.ts';
 import { group, productivity, type Dimension, type Group as GroupRow } from './aggregate.ts';
 import { reportRepository, type ReportScope } from './report.repository.ts';
 
@@ -64,13 +64,7 @@ export class TimeReportService {
     const db = this.deps.db;
     const project = await this.deps.timeEntries.projectBySlugs(db, p, q.company_slug, q.project_slug);
     const repo = reportRepository(db);
-    let tz = q.tz;
-    if (tz === undefined) {
-      tz = project.workspace_time_zone;
-    } else if (!/^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(tz) || !isValidTimeZone(tz)) {
-      // The pattern keeps out POSIX-style zones ("UTC+3"), whose sign PostgreSQL reads backwards.
-      throw errors.badRequest(`Unknown time zone ${JSON.stringify(tz)}: give an IANA zone such as Europe/Berlin`, 'tz', 'INVALID_TIME_ZONE');
-    }
+    const tz = q.tz === undefined ? project.workspace_time_zone : checkTimeZone(q.tz);
     // Today's date only picks the period; every instant is the database's.
     const today = localDate(this.deps.clock.now(), tz);
     const period = resolvePeriod(q, today);
@@ -286,11 +280,6 @@ export interface ReportGroup {
   user?: { id: string; username: string; name: string };
   task?: { id: string; uuid: string; number: number; title: string };
   billable?: boolean;
-}
-
-/** The date of an instant in a time zone, YYYY-MM-DD. */
-function localDate(at: Date, tz: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
 }
 
 function totalOf(g: Map<Dimension, GroupRow[]>) {
