@@ -30,6 +30,9 @@
 // Sprint report (issue 4; BENCH_ONLY key sprint_report): a sprint of 500 tasks planned through the
 // API, started, then worked on (300 tasks moved to in_progress and 250 of them to done, 40 added,
 // 20 removed, 100 re-estimated); BENCH_AGILE_REQUESTS sequential reports (default 40).
+// Batch update (issue 4; BENCH_ONLY key batch_update): BENCH_AGILE_REQUESTS sequential
+// PATCH /v1/tasks/batch of 100 seeded tasks each (a title and a priority per task, every task
+// changed, a different 100 each time).
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -87,6 +90,8 @@ const FEED_PAGE_P50_MS = 50;
 const SPRINT_REPORT = !ONLY || ONLY.has('sprint_report');
 const AGILE_REQUESTS = Math.round(envInt('BENCH_AGILE_REQUESTS', 40, 1));
 const SPRINT_REPORT_P50_MS = 100;
+const BATCH_UPDATE = !ONLY || ONLY.has('batch_update');
+const BATCH_UPDATE_P50_MS = 150;
 const DATABASE_URL = process.env.DATABASE_URL || undefined;
 const KIND: 'pglite' | 'postgres' = DATABASE_URL ? 'postgres' : 'pglite';
 
@@ -567,6 +572,22 @@ async function main(): Promise<number> {
     log(`sprint report, 500 tasks: p50 ${fmt(sprintReportResult.p50, 1)} ms, p99 ${fmt(sprintReportResult.p99, 1)} ms (${AGILE_REQUESTS} requests)`);
   }
 
+  // 5e. Batch updates of 100 tasks.
+  let batchUpdateResult: Latency | undefined;
+  if (BATCH_UPDATE) {
+    let round = 0;
+    const PRIORITIES = ['low', 'medium', 'high', 'urgent'];
+    const batch = () => {
+      const r = round++;
+      const tasks = Array.from({ length: 100 }, (_, i) => ({ id: seededTaskId((r * 100 + i) % TASKS), title: `Batch ${r} item ${i}`, priority: PRIORITIES[r % 4] }));
+      return { tasks };
+    };
+    const sample = await api(server, 'PATCH', '/v1/tasks/batch', batch());
+    if (sample.meta.changed !== 100) throw new Error(`a batch update changed ${sample.meta.changed} of 100 tasks`);
+    batchUpdateResult = await latency(AGILE_REQUESTS, () => quick(server, 'PATCH', '/v1/tasks/batch', batch()));
+    log(`batch update of 100 tasks: p50 ${fmt(batchUpdateResult.p50, 1)} ms, p99 ${fmt(batchUpdateResult.p99, 1)} ms (${AGILE_REQUESTS} requests)`);
+  }
+
   keepAlive.destroy();
 
   // 6. Peak memory of the measured server, read before it stops.
@@ -624,6 +645,14 @@ async function main(): Promise<number> {
     agileVerdicts.push(
       sprintReportResult
         ? { budget, measured: `p50 ${fmt(sprintReportResult.p50, 1)} ms, p99 ${fmt(sprintReportResult.p99, 1)} ms`, pass: sprintReportResult.p50 < SPRINT_REPORT_P50_MS }
+        : { budget, measured: NOT_MEASURED, pass: false, skipped: true },
+    );
+  }
+  if (BATCH_UPDATE) {
+    const budget = `batch update of 100 tasks${KIND === 'pglite' ? '' : ' (the budget is the embedded database\'s)'}: p50 < ${BATCH_UPDATE_P50_MS} ms`;
+    agileVerdicts.push(
+      batchUpdateResult
+        ? { budget, measured: `p50 ${fmt(batchUpdateResult.p50, 1)} ms, p99 ${fmt(batchUpdateResult.p99, 1)} ms`, pass: batchUpdateResult.p50 < BATCH_UPDATE_P50_MS }
         : { budget, measured: NOT_MEASURED, pass: false, skipped: true },
     );
   }
@@ -689,7 +718,7 @@ async function main(): Promise<number> {
     server: { peakRssMb: serverMem?.peakRssMb, rssMbAtEnd: serverMem?.rssMb, cpuSecondsMeasuredPhase: serverCpuTotal },
     seedMs,
     budgets: verdicts,
-    agile: agileVerdicts.length ? { sprintReportMs: sprintReportResult, budgets: agileVerdicts } : undefined,
+    agile: agileVerdicts.length ? { sprintReportMs: sprintReportResult, batchUpdateMs: batchUpdateResult, budgets: agileVerdicts } : undefined,
     feed: FEED ? { events: FEED_EVENTS, seedMs: feedSeedMs, latencyMs: feedResult, budgets: feedVerdicts } : undefined,
     time: TIME ? { entries: TIME_ENTRIES, users: timeUserIds.length, seedMs: timeSeedMs, latencyMs: timeResults, budgets: timeVerdicts } : undefined,
     errors: errorCount,

@@ -14,6 +14,7 @@ import { MemberService } from './modules/members/member.service.ts';
 import { ProjectService } from './modules/projects/project.service.ts';
 import { EventFeedService } from './modules/events/feed.service.ts';
 import { SprintService } from './modules/sprints/sprint.service.ts';
+import { TaskBatchService } from './modules/tasks/task-batch.service.ts';
 import { TaskService } from './modules/tasks/task.service.ts';
 import { TimeEntryService } from './modules/time-entries/time-entry.service.ts';
 import { TimeReportService } from './modules/time-reports/report.service.ts';
@@ -40,6 +41,7 @@ export interface Deps {
     members: MemberService;
     projects: ProjectService;
     tasks: TaskService;
+    taskBatch: TaskBatchService;
     sprints: SprintService;
     events: EventFeedService;
     timeEntries: TimeEntryService;
@@ -112,6 +114,7 @@ export function createDeps(
       members: new MemberService({ db, clock, ids, ...forget }),
       projects,
       tasks: new TaskService({ db, clock, ids, projects }),
+      taskBatch: new TaskBatchService({ clock, ids, projects }),
       sprints: new SprintService({ db, clock, ids, projects }),
       events: new EventFeedService({ db }),
       timeEntries,

@@ -18,6 +18,8 @@ interface JsonSchema {
   minLength?: number;
   maxLength?: number;
   minimum?: number;
+  items?: JsonSchema;
+  minItems?: number;
 }
 interface Operation {
   operationId: string;
@@ -79,13 +81,16 @@ function queryFor(route: string): string {
 /** A valid body from the operation's request schema: required fields, plus the well-known ones it has. */
 function bodyFor(path: string, method: string, op: Operation): Record<string, unknown> | undefined {
   const schema = op.requestBody?.content?.['application/json']?.schema;
-  if (!schema) return undefined;
+  return schema ? objectFor(schema, `${method.toUpperCase()} ${path}`) : undefined;
+}
+
+function objectFor(schema: JsonSchema, where: string): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const [field, prop] of Object.entries(schema.properties ?? {})) {
     const required = schema.required?.includes(field) ?? false;
     if (FIELD_VALUES[field] && field !== 'role') body[field] = FIELD_VALUES[field]();
     else if (FIELD_VALUES[field] && required) body[field] = FIELD_VALUES[field]();
-    else if (required) body[field] = sample(prop, `${method.toUpperCase()} ${path} ${field}`);
+    else if (required) body[field] = sample(prop, `${where} ${field}`);
   }
   return body;
 }
@@ -102,8 +107,8 @@ function sample(s: JsonSchema, where: string): unknown {
   }
   if (type === 'integer' || type === 'number') return Math.max(s.minimum ?? 1, 1);
   if (type === 'boolean') return false;
-  if (type === 'array') return [];
-  if (type === 'object') return {};
+  if (type === 'array') return Array.from({ length: s.minItems ?? 0 }, () => sample(s.items!, `${where}[]`));
+  if (type === 'object') return objectFor(s, where);
   throw new Error(`${where}: cannot make a value for ${JSON.stringify(s)}`);
 }
 

@@ -22,7 +22,8 @@ export interface MutationOptions {
 export type Mutate = <T>(
   request: FastifyRequest,
   reply: FastifyReply,
-  status: number,
+  /** The status of the response, or a function that tells it from the work's result. */
+  status: number | ((result: T) => number),
   work: (tx: Db) => Promise<T>,
   options?: MutationOptions,
 ) => Promise<T>;
@@ -38,7 +39,7 @@ export function makeMutate(database: Database, clock: Clock): Mutate {
     const key = request.headers['idempotency-key'];
     if (key === undefined || request.method === 'DELETE') {
       const result = options.atomic ? await work(database.db) : await inTransaction(database.db, work);
-      void reply.code(status);
+      void reply.code(typeof status === 'function' ? status(result) : status);
       return result;
     }
     if (typeof key !== 'string' || !KEY_SHAPE.test(key)) {
@@ -78,7 +79,7 @@ export function makeMutate(database: Database, clock: Clock): Mutate {
           route,
           key,
           request_hash: fingerprint,
-          status_code: status,
+          status_code: typeof status === 'function' ? status(body) : status,
           response_body: options.containsSecret ? '' : JSON.stringify(body),
           response_headers: JSON.stringify(options.containsSecret ? { 'x-secret-omitted': '1' } : {}),
           created_at: now,
@@ -101,7 +102,8 @@ export function makeMutate(database: Database, clock: Clock): Mutate {
       void reply.code(stored.status_code).header('idempotent-replayed', 'true');
       return JSON.parse(stored.response_body) as never;
     }
-    void reply.code(status);
-    return (outcome as { body: never }).body;
+    const body = (outcome as { body: never }).body;
+    void reply.code(typeof status === 'function' ? status(body) : status);
+    return body;
   };
 }

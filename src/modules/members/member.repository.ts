@@ -58,6 +58,13 @@ export function memberRepository(db: Db) {
       return rows.map((r) => r.id);
     },
 
+    /** Which of `userIds` are members of which of `workspaceIds`, as "workspace user" pairs. */
+    async membersAmong(workspaceIds: string[], userIds: string[]): Promise<Set<string>> {
+      if (workspaceIds.length === 0 || userIds.length === 0) return new Set();
+      const rows = await db.selectFrom('memberships').select(['workspace_id', 'user_id']).where('workspace_id', 'in', workspaceIds).where('user_id', 'in', userIds).execute();
+      return new Set(rows.map((r) => `${r.workspace_id} ${r.user_id}`));
+    },
+
     isMember(workspaceId: string, userId: string): Promise<boolean> {
       return db
         .selectFrom('memberships')

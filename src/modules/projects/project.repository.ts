@@ -60,6 +60,23 @@ export function projectRepository(db: Db) {
      * (`last_task_number` is the reserved one). The row lock it takes serialises concurrent creates
      * in one project until the transaction ends, so numbers are sequential and never reused.
      */
+    /** Takes the project's next `n` task numbers; returns the last of them. The caller has checked the project. */
+    async reserveTaskNumbers(id: string, n: number): Promise<number> {
+      const row = await db
+        .updateTable('projects')
+        .set({ last_task_number: sql`last_task_number + ${n}` })
+        .where('id', '=', id)
+        .returning('last_task_number')
+        .executeTakeFirstOrThrow();
+      return row.last_task_number;
+    },
+
+    /** Projects by id (the caller has scoped the ids to what it may see). */
+    findMany(ids: string[]): Promise<Project[]> {
+      if (ids.length === 0) return Promise.resolve([]);
+      return db.selectFrom('projects').selectAll().where('id', 'in', ids).execute();
+    },
+
     reserveTaskNumber(workspaceIds: string[], id: string): Promise<Project | undefined> {
       if (workspaceIds.length === 0 || !looksLikeId('proj', id)) return Promise.resolve(undefined);
       return db

@@ -41,6 +41,16 @@ export function sprintRepository(db: Db) {
       return (share ? q.forShare() : q).executeTakeFirst();
     },
 
+    /**
+     * The sprints among `ids` of the given workspaces, in id order, FOR SHARE (see findInProject):
+     * a batch takes them before it locks its tasks, as a sprint's end takes its sprint first.
+     */
+    findManyForShare(workspaceIds: string[], ids: string[]): Promise<Sprint[]> {
+      const wanted = ids.filter((id) => looksLikeId('spr', id));
+      if (workspaceIds.length === 0 || wanted.length === 0) return Promise.resolve([]);
+      return db.selectFrom('sprints').selectAll().where('id', 'in', wanted).where('workspace_id', 'in', workspaceIds).orderBy('id').forShare().execute();
+    },
+
     /** The project's last `n` completed sprints, most recently ended first. */
     lastCompleted(projectId: string, n: number): Promise<Sprint[]> {
       return db

@@ -170,9 +170,55 @@ export function taskRepository(db: Db) {
         .execute();
     },
 
-    /** A change's outbox event and sprint log rows, in one statement. */
-    async recordChange(event: Insertable<EventsTable>, log: SprintLogRow[]): Promise<void> {
-      await withLog(db, log).insertInto('events').values(event).execute();
+    /** Changes' outbox events and sprint log rows, in one statement. */
+    async recordChange(events: Insertable<EventsTable> | Array<Insertable<EventsTable>>, log: SprintLogRow[]): Promise<void> {
+      await withLog(db, log).insertInto('events').values(events).execute();
+    },
+
+    /** Inserts tasks, their outbox events and their sprint log rows, in one statement. */
+    async insertMany(rows: Task[], events: Array<Insertable<EventsTable>>): Promise<void> {
+      await withLog(db, rows.flatMap((row) => sprintLogRows(null, row, row.created_at)))
+        .with('outbox', (qc) => qc.insertInto('events').values(events))
+        .insertInto('tasks')
+        .values(rows)
+        .execute();
+    },
+
+    /** The visible tasks among `ids`, in id order; `lock` takes them for a change (in that order, so that two batches cannot deadlock). */
+    findMany(workspaceIds: string[], ids: string[], lock = false): Promise<Task[]> {
+      const wanted = ids.filter((id) => looksLikeId('task', id));
+      if (workspaceIds.length === 0 || wanted.length === 0) return Promise.resolve([]);
+      const q = db.selectFrom('tasks').selectAll().where('id', 'in', wanted).where('workspace_id', 'in', workspaceIds).orderBy('id');
+      return (lock ? q.forUpdate() : q).execute();
+    },
+
+    /**
+     * Writes whole tasks (their fields a patch may change) in one statement, each with its version
+     * moved on by one; the caller holds their locks. Returns how many it wrote.
+     */
+    async updateMany(rows: Task[], at: Date): Promise<number> {
+      if (rows.length === 0) return 0;
+      const values = rows.map((t) => ({
+        id: t.id,
+        title: t.title,
+        description: t.description,
+        status: t.status,
+        priority: t.priority,
+        labels: t.labels,
+        assignee_id: t.assignee_id,
+        due_date: t.due_date,
+        estimated_minutes: t.estimated_minutes,
+        sprint_id: t.sprint_id,
+      }));
+      const result = await sql`
+        update tasks as t
+        set title = v.title, description = v.description, status = v.status, priority = v.priority, labels = v.labels,
+            assignee_id = v.assignee_id, due_date = v.due_date, estimated_minutes = v.estimated_minutes, sprint_id = v.sprint_id,
+            version = t.version + 1, updated_at = ${at}
+        from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id text, title text, description text, status text, priority text, labels text[],
+             assignee_id text, due_date date, estimated_minutes integer, sprint_id text)
+        where t.id = v.id`.execute(db);
+      return Number(result.numAffectedRows ?? 0);
     },
 
     update(

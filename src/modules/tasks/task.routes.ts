@@ -2,12 +2,15 @@ import type { Deps } from '../../deps.ts';
 import type { App } from '../../http/app-types.ts';
 import { sendList, sendVersioned } from '../../http/reply.ts';
 import { Deleted, List, MUTATION_ERRORS, One, PathId, withErrors } from '../../http/schemas.ts';
+import { batchStatus, resolveAtomic } from './task-batch.service.ts';
+import { BatchCreateBody, BatchMoveBody, BatchQuery, BatchResponse, BatchUpdateBody, MAX_BATCH_ITEMS } from './task-batch.schemas.ts';
 import { CreateTaskBody, ListAllTasksQuery, ListTasksQuery, MoveTaskBody, TaskActivityQuery, TaskActivitySchema, TaskQuery, TaskSchema, UpdateTaskBody } from './task.schemas.ts';
 
 const tags = ['Tasks'];
 
 export function taskRoutes(app: App, deps: Deps): void {
   const svc = deps.services.tasks;
+  const batch = deps.services.taskBatch;
 
   app.get('/v1/projects/:id/tasks', {
     schema: { operationId: 'listProjectTasks', summary: 'List tasks of a project', tags, params: PathId, querystring: ListTasksQuery, response: withErrors({ 200: List(TaskSchema) }) },
@@ -16,6 +19,49 @@ export function taskRoutes(app: App, deps: Deps): void {
   app.post('/v1/projects/:id/tasks', {
     schema: { operationId: 'createTask', summary: 'Create a task', tags, params: PathId, body: CreateTaskBody, response: withErrors({ 201: One(TaskSchema) }, ...MUTATION_ERRORS) },
   }, async (req, reply) => ({ data: await deps.mutate(req, reply, 201, (db) => svc.create(db, req.principal!, req.params.id, req.body), { atomic: true }) }));
+
+  app.post('/v1/projects/:id/tasks/batch', {
+    schema: {
+      operationId: 'createTasksBatch',
+      summary: `Create up to ${MAX_BATCH_ITEMS} tasks in one transaction (201; 207 with atomic=false when some were refused)`,
+      tags,
+      params: PathId,
+      querystring: BatchQuery,
+      body: BatchCreateBody,
+      response: withErrors({ 201: BatchResponse, 207: BatchResponse }, ...MUTATION_ERRORS),
+    },
+  }, async (req, reply) => {
+    const atomic = resolveAtomic(req.body.atomic, req.query.atomic);
+    return deps.mutate(req, reply, batchStatus(201), (tx) => batch.create(tx, req.principal!, req.params.id, req.body, atomic));
+  });
+
+  app.patch('/v1/tasks/batch', {
+    schema: {
+      operationId: 'updateTasksBatch',
+      summary: `Merge-patch up to ${MAX_BATCH_ITEMS} tasks in one transaction: fields not sent are never touched (207 with atomic=false when some were refused)`,
+      tags,
+      querystring: BatchQuery,
+      body: BatchUpdateBody,
+      response: withErrors({ 200: BatchResponse, 207: BatchResponse }, ...MUTATION_ERRORS),
+    },
+  }, async (req, reply) => {
+    const atomic = resolveAtomic(req.body.atomic, req.query.atomic);
+    return deps.mutate(req, reply, batchStatus(200), (tx) => batch.update(tx, req.principal!, req.body, atomic));
+  });
+
+  app.post('/v1/tasks/batch/move', {
+    schema: {
+      operationId: 'moveTasksBatch',
+      summary: `Move up to ${MAX_BATCH_ITEMS} tasks to other statuses in one transaction (207 with atomic=false when some were refused)`,
+      tags,
+      querystring: BatchQuery,
+      body: BatchMoveBody,
+      response: withErrors({ 200: BatchResponse, 207: BatchResponse }, ...MUTATION_ERRORS),
+    },
+  }, async (req, reply) => {
+    const atomic = resolveAtomic(req.body.atomic, req.query.atomic);
+    return deps.mutate(req, reply, batchStatus(200), (tx) => batch.move(tx, req.principal!, req.body, atomic));
+  });
 
   app.get('/v1/tasks', {
     schema: { operationId: 'listTasks', summary: 'List tasks across your workspaces', tags, querystring: ListAllTasksQuery, response: withErrors({ 200: List(TaskSchema) }) },

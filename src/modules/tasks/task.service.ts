@@ -22,6 +22,7 @@ import { presentEntry } from '../time-entries/time-entry.presenter.ts';
 import { timeEntryRepository } from '../time-entries/time-entry.repository.ts';
 import { presentTask, type Include, type Related } from './task.presenter.ts';
 import { taskRepository, type TaskFilter } from './task.repository.ts';
+import { assigneeError, sprintError, statusError } from './task.rules.ts';
 import type { CreateTaskInput, ListAllTasksInput, ListTasksInput, MoveTaskInput, TaskActivityInput, UpdateTaskInput } from './task.schemas.ts';
 
 const SORTS = {
@@ -186,24 +187,21 @@ export class TaskService {
   }
 
   private checkStatus(project: Project, status: string): void {
-    if (!project.statuses.includes(status)) {
-      throw errors.unprocessable(`Unknown status ${JSON.stringify(status)}; this project's statuses are: ${project.statuses.join(', ')}`, 'status', 'INVALID_STATUS');
-    }
+    const error = statusError(project.statuses, status);
+    if (error) throw error;
   }
 
   private async checkAssignee(tx: Db, workspaceId: string, assignee: string | null | undefined): Promise<void> {
     if (assignee === undefined || assignee === null) return;
-    if (!(await memberRepository(tx).isMember(workspaceId, assignee))) {
-      throw errors.unprocessable('The assignee must be a member of the workspace', 'assignee_id', 'INVALID_ASSIGNEE');
-    }
+    if (!(await memberRepository(tx).isMember(workspaceId, assignee))) throw assigneeError();
   }
 
   /** A sprint for a task of the project: one of the project's that has not ended (422 otherwise, also for another project's). */
   private async checkSprint(tx: Db, projectId: string, sprintId: string | null | undefined): Promise<void> {
     if (sprintId === undefined || sprintId === null) return;
     const sprint = looksLikeId('spr', sprintId) ? await sprintRepository(tx).findInProject(projectId, sprintId, true) : undefined;
-    if (!sprint) throw errors.unprocessable("The sprint must be one of the task's project's sprints", 'sprint_id', 'INVALID_SPRINT');
-    if (sprint.status === 'completed') throw errors.unprocessable('The sprint has ended; plan the task in a sprint that has not', 'sprint_id', 'SPRINT_COMPLETED');
+    const error = sprintError(sprint, projectId);
+    if (error) throw error;
   }
 
   /**

@@ -1,0 +1,247 @@
+// Batch operations on tasks: up to 100 creates, merge patches or moves in one transaction.
+//
+// A batch reads what its rules need once for all its items (the tasks, their projects, the
+// sprints and assignees named), checks each item against the same rules as a request of it alone
+// (task.rules.ts), then writes every item that passed in a few statements: one for the tasks, one
+// for their events (one per changed task) and sprint log rows. atomic (the default) writes nothing
+// if any item is refused; atomic=false writes the others and says what became of each.
+import type { Insertable } from 'kysely';
+import type { Db } from '../../db/database.ts';
+import type { EventsTable, Project, Sprint, Task } from '../../db/schema.ts';
+import { diff, eventRow } from '../../events/event.repository.ts';
+import { AppError, errors } from '../../http/errors.ts';
+import { actorOf, projectVisible, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
+import { authorize } from '../../access/access.ts';
+import type { Clock } from '../../lib/clock.ts';
+import { looksLikeId, type Ids } from '../../lib/ids.ts';
+import { memberRepository } from '../members/member.repository.ts';
+import { projectRepository } from '../projects/project.repository.ts';
+import type { ProjectService } from '../projects/project.service.ts';
+import { sprintLogRows } from '../sprints/sprint-log.ts';
+import { sprintRepository } from '../sprints/sprint.repository.ts';
+import { presentTask } from './task.presenter.ts';
+import { taskRepository } from './task.repository.ts';
+import { assigneeError, sprintError, statusError } from './task.rules.ts';
+import type { BatchCreateInput, BatchMoveInput, BatchResult, BatchUpdateInput } from './task-batch.schemas.ts';
+import type { UpdateTaskInput } from './task.schemas.ts';
+
+export interface TaskBatchDeps {
+  clock: Clock;
+  ids: Ids;
+  projects: ProjectService;
+}
+
+export interface BatchOutcome {
+  data: Result[];
+  meta: { atomic: boolean; total: number; succeeded: number; failed: number; changed: number };
+}
+
+/** An item's result (the schema's, with the task as the presenter gives it). */
+type Result = Omit<BatchResult, 'data'> & { data?: ReturnType<typeof presentTask> };
+
+type Patch = UpdateTaskInput & { id: string; version?: number };
+
+/** What an item's references must be checked against, read once for the whole batch. */
+interface Facts {
+  sprints: Map<string, Sprint>;
+  /** "workspace user" pairs of members. */
+  members: Set<string>;
+}
+
+/** The result of a refused item: the error a request of it alone would have had, its field named within the batch. */
+function refused(index: number, id: string | null, e: unknown): Result {
+  if (!(e instanceof AppError)) throw e;
+  const error: NonNullable<Result['error']> = { code: e.code, message: e.message };
+  if (e.param !== undefined) error.param = `tasks[${index}].${e.param}`;
+  if (e.details !== undefined) error.details = e.details;
+  return { index, id, status: e.status, error };
+}
+
+function outcome(results: Result[], atomic: boolean, changed: number): BatchOutcome {
+  const failed = results.filter((r) => r.error !== undefined);
+  if (atomic && failed.length > 0) {
+    throw new AppError(
+      422,
+      'BATCH_REJECTED',
+      `${failed.length} of ${results.length} items were refused, so nothing was changed (send atomic=false to apply the others)`,
+      'tasks',
+      { errors: failed },
+    );
+  }
+  return { data: results, meta: { atomic, total: results.length, succeeded: results.length - failed.length, failed: failed.length, changed } };
+}
+
+/** The HTTP status of a batch's response: the items' own when they all agree, else 207 Multi-Status. */
+export function batchStatus(ok: 200 | 201) {
+  return (r: BatchOutcome) => (r.meta.failed === 0 ? ok : 207);
+}
+
+/** `atomic` from the body or the query string (a disagreement is a 400); true unless either says false. */
+export function resolveAtomic(body: boolean | undefined, query: 'true' | 'false' | undefined): boolean {
+  const fromQuery = query === undefined ? undefined : query === 'true';
+  if (body !== undefined && fromQuery !== undefined && body !== fromQuery) {
+    throw errors.badRequest('`atomic` in the query string and in the body disagree', 'atomic');
+  }
+  return body ?? fromQuery ?? true;
+}
+
+export class TaskBatchService {
+  constructor(private readonly deps: TaskBatchDeps) {}
+
+  /** The sprints the items name, held shared (before any task is locked, see findManyForShare). */
+  private async sprints(tx: Db, p: Principal, ids: Array<string | null | undefined>): Promise<Map<string, Sprint>> {
+    const sprints = await sprintRepository(tx).findManyForShare(visibleWorkspaceIds(p), [...new Set(ids.filter((s): s is string => typeof s === 'string'))]);
+    return new Map(sprints.map((s) => [s.id, s]));
+  }
+
+  /** Which of the (workspace, assignee) pairs the items name are memberships. */
+  private members(tx: Db, pairs: Array<[string, string | null | undefined]>): Promise<Set<string>> {
+    const named = pairs.filter((m): m is [string, string] => typeof m[1] === 'string');
+    return memberRepository(tx).membersAmong([...new Set(named.map((m) => m[0]))], [...new Set(named.map((m) => m[1]))]);
+  }
+
+  /** The first rule of the task's project, workspace and sprints that `fields` break, if any. */
+  private check(project: Pick<Project, 'id' | 'workspace_id' | 'statuses'>, facts: Facts, fields: UpdateTaskInput, before?: Task): AppError | undefined {
+    if (fields.status !== undefined) {
+      const e = statusError(project.statuses, fields.status);
+      if (e) return e;
+    }
+    if (typeof fields.assignee_id === 'string' && !facts.members.has(`${project.workspace_id} ${fields.assignee_id}`)) return assigneeError();
+    if (typeof fields.sprint_id === 'string' && fields.sprint_id !== before?.sprint_id) return sprintError(facts.sprints.get(fields.sprint_id), project.id);
+    return undefined;
+  }
+
+  /** `POST /v1/projects/:id/tasks/batch`. */
+  async create(tx: Db, p: Principal, projectId: string, input: BatchCreateInput, atomic: boolean): Promise<BatchOutcome> {
+    const project = await this.deps.projects.load(tx, p, projectId, 'task:write', true);
+    const facts: Facts = {
+      sprints: await this.sprints(tx, p, input.tasks.map((t) => t.sprint_id)),
+      members: await this.members(tx, input.tasks.map((t) => [project.workspace_id, t.assignee_id])),
+    };
+    const now = this.deps.clock.now();
+    const results: Result[] = [];
+    const drafts: Array<{ index: number; task: Omit<Task, 'number'> }> = [];
+    input.tasks.forEach((item, index) => {
+      const status = item.status ?? project.statuses[0]!;
+      const problem = this.check(project, facts, { ...item, status });
+      if (problem) {
+        results.push(refused(index, null, problem));
+        return;
+      }
+      drafts.push({
+        index,
+        task: {
+          id: this.deps.ids.next('task'),
+          uuid: this.deps.ids.uuid(),
+          workspace_id: project.workspace_id,
+          project_id: project.id,
+          title: item.title,
+          description: item.description ?? '',
+          status,
+          priority: item.priority ?? 'medium',
+          labels: [...new Set(item.labels ?? [])],
+          assignee_id: item.assignee_id ?? null,
+          due_date: item.due_date ?? null,
+          estimated_minutes: item.estimated_minutes ?? null,
+          sprint_id: item.sprint_id ?? null,
+          created_by: p.userId,
+          tracked_seconds: 0,
+          version: 1,
+          created_at: now,
+          updated_at: now,
+        },
+      });
+    });
+    if ((atomic && results.length > 0) || drafts.length === 0) return outcome(results, atomic, 0);
+    const last = await projectRepository(tx).reserveTaskNumbers(project.id, drafts.length);
+    const first = last - drafts.length + 1;
+    const rows: Task[] = drafts.map((d, i) => ({ ...d.task, number: first + i }));
+    const actor = actorOf(p);
+    const events = rows.map((task) =>
+      eventRow(this.deps.ids, actor, { workspaceId: task.workspace_id, projectId: task.project_id, type: 'task.created', resourceType: 'task', resourceId: task.id, data: presentTask(task) }),
+    );
+    await taskRepository(tx).insertMany(rows, events);
+    rows.forEach((task, i) => results.push({ index: drafts[i]!.index, id: task.id, status: 201, data: presentTask(task) }));
+    return outcome(results.sort((a, b) => a.index - b.index), atomic, rows.length);
+  }
+
+  /** `PATCH /v1/tasks/batch`: merge patches; the fields an item does not send are never touched. */
+  update(tx: Db, p: Principal, input: BatchUpdateInput, atomic: boolean): Promise<BatchOutcome> {
+    return this.patch(tx, p, input.tasks, 'task.updated', atomic);
+  }
+
+  /** `POST /v1/tasks/batch/move`: each task to a status of its project. */
+  move(tx: Db, p: Principal, input: BatchMoveInput, atomic: boolean): Promise<BatchOutcome> {
+    return this.patch(tx, p, input.tasks.map((t) => ({ id: t.id, version: t.version, status: t.status })), 'task.moved', atomic);
+  }
+
+  private async patch(tx: Db, p: Principal, items: Patch[], type: string, atomic: boolean): Promise<BatchOutcome> {
+    const sprints = await this.sprints(tx, p, items.map((t) => t.sprint_id));
+    const tasks = new Map((await taskRepository(tx).findMany(visibleWorkspaceIds(p), items.map((t) => t.id), true)).map((t) => [t.id, t]));
+    const projectIds = [...new Set([...tasks.values()].map((t) => t.project_id))];
+    const projects = new Map((items.some((t) => t.status !== undefined) ? await projectRepository(tx).findMany(projectIds) : []).map((x) => [x.id, x]));
+    // Assignees are checked against the workspaces of the tasks, which are known only now.
+    const members = await this.members(tx, items.map((t) => [tasks.get(t.id)?.workspace_id ?? '', tasks.has(t.id) ? t.assignee_id : undefined]));
+    const facts: Facts = { sprints, members };
+
+    const now = this.deps.clock.now();
+    const seen = new Set<string>();
+    const results: Result[] = [];
+    const changed: Array<{ before: Task; after: Task }> = [];
+    items.forEach((item, index) => {
+      const before = tasks.get(item.id);
+      try {
+        if (seen.has(item.id)) throw errors.unprocessable('The task is in the batch more than once; send each task once', 'id', 'DUPLICATE_ITEM');
+        seen.add(item.id);
+        if (!before || !projectVisible(p, before.workspace_id, before.project_id)) throw errors.notFound('Task');
+        authorize(p, before.workspace_id, 'task:write', 'Task', before.project_id);
+        if (item.version !== undefined && item.version !== before.version) {
+          throw new AppError(412, 'PRECONDITION_FAILED', `The task has changed since version ${item.version}; it is at version ${before.version}`, 'version');
+        }
+        const project = projects.get(before.project_id) ?? { id: before.project_id, workspace_id: before.workspace_id, statuses: [] };
+        const problem = this.check(project, facts, item, before);
+        if (problem) throw problem;
+      } catch (e) {
+        // The id is echoed only when it could be a task's: arbitrary input is never presented as an id.
+        results.push(refused(index, looksLikeId('task', item.id) ? item.id : null, e));
+        return;
+      }
+      const after = merge(before, item);
+      if (after === before) {
+        results.push({ index, id: before.id, status: 200, data: presentTask(before) });
+        return;
+      }
+      const written = { ...after, version: before.version + 1, updated_at: now };
+      changed.push({ before, after: written });
+      results.push({ index, id: before.id, status: 200, data: presentTask(written) });
+    });
+    if ((atomic && results.some((r) => r.error)) || changed.length === 0) return outcome(results, atomic, 0);
+
+    const repo = taskRepository(tx);
+    const wrote = await repo.updateMany(changed.map((c) => c.after), now);
+    if (wrote !== changed.length) throw new Error(`a batch wrote ${wrote} of the ${changed.length} tasks it holds locked`);
+    const actor = actorOf(p);
+    const events: Array<Insertable<EventsTable>> = changed.map(({ before, after }) => {
+      const data = presentTask(after);
+      return eventRow(this.deps.ids, actor, { workspaceId: after.workspace_id, projectId: after.project_id, type, resourceType: 'task', resourceId: after.id, data, changes: diff(presentTask(before), data) });
+    });
+    await repo.recordChange(events, changed.flatMap(({ before, after }) => sprintLogRows(before, after, now)));
+    return outcome(results, atomic, changed.length);
+  }
+}
+
+/** `before` with the patch's fields set, or `before` itself when they change nothing. */
+function merge(before: Task, patch: Patch): Task {
+  const after: Task = { ...before };
+  if (patch.title !== undefined) after.title = patch.title;
+  if (patch.description !== undefined) after.description = patch.description;
+  if (patch.status !== undefined) after.status = patch.status;
+  if (patch.priority !== undefined) after.priority = patch.priority;
+  if (patch.labels !== undefined) after.labels = [...new Set(patch.labels)];
+  if (patch.assignee_id !== undefined) after.assignee_id = patch.assignee_id;
+  if (patch.due_date !== undefined) after.due_date = patch.due_date;
+  if (patch.estimated_minutes !== undefined) after.estimated_minutes = patch.estimated_minutes;
+  if (patch.sprint_id !== undefined) after.sprint_id = patch.sprint_id;
+  const same = (Object.keys(after) as Array<keyof Task>).every((k) => JSON.stringify(after[k]) === JSON.stringify(before[k]));
+  return same ? before : after;
+}

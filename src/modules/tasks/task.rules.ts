@@ -1,0 +1,22 @@
+// The rules a task's references must meet, as errors: one wording for the single and the batch
+// operations, which check them against facts they read in their own way (one task, or a batch).
+import type { Sprint } from '../../db/schema.ts';
+import { errors, type AppError } from '../../http/errors.ts';
+
+/** A status of the task's project (422 otherwise). */
+export function statusError(statuses: readonly string[], status: string): AppError | undefined {
+  if (statuses.includes(status)) return undefined;
+  return errors.unprocessable(`Unknown status ${JSON.stringify(status)}; this project's statuses are: ${statuses.join(', ')}`, 'status', 'INVALID_STATUS');
+}
+
+/** An assignee who is not a member of the task's workspace. */
+export function assigneeError(): AppError {
+  return errors.unprocessable('The assignee must be a member of the workspace', 'assignee_id', 'INVALID_ASSIGNEE');
+}
+
+/** A sprint of the task's own project that has not ended (422 otherwise, also for another project's). */
+export function sprintError(sprint: Pick<Sprint, 'project_id' | 'status'> | undefined, projectId: string): AppError | undefined {
+  if (!sprint || sprint.project_id !== projectId) return errors.unprocessable("The sprint must be one of the task's project's sprints", 'sprint_id', 'INVALID_SPRINT');
+  if (sprint.status === 'completed') return errors.unprocessable('The sprint has ended; plan the task in a sprint that has not', 'sprint_id', 'SPRINT_COMPLETED');
+  return undefined;
+}
