@@ -14,6 +14,7 @@ import { MemberService } from './modules/members/member.service.ts';
 import { ProjectService } from './modules/projects/project.service.ts';
 import { EventFeedService } from './modules/events/feed.service.ts';
 import { SprintService } from './modules/sprints/sprint.service.ts';
+import { LabelService } from './modules/labels/label.service.ts';
 import { TaskBatchService } from './modules/tasks/task-batch.service.ts';
 import { TaskService } from './modules/tasks/task.service.ts';
 import { TimeEntryService } from './modules/time-entries/time-entry.service.ts';
@@ -42,6 +43,7 @@ export interface Deps {
     projects: ProjectService;
     tasks: TaskService;
     taskBatch: TaskBatchService;
+    labels: LabelService;
     sprints: SprintService;
     events: EventFeedService;
     timeEntries: TimeEntryService;
@@ -115,6 +117,7 @@ export function createDeps(
       projects,
       tasks: new TaskService({ db, clock, ids, projects }),
       taskBatch: new TaskBatchService({ clock, ids, projects }),
+      labels: new LabelService({ db, clock, ids }),
       sprints: new SprintService({ db, clock, ids, projects }),
       events: new EventFeedService({ db }),
       timeEntries,

@@ -4,7 +4,7 @@ import { roleIn, visibleWorkspaceIds, type Principal } from '../http/principal.t
 import { can, type Action } from './roles.ts';
 
 /** What a project key may still do at workspace level: look at its container. */
-const PROJECT_KEY_WORKSPACE_ACTIONS: ReadonlySet<Action> = new Set(['workspace:read', 'member:read', 'project:read', 'task:read', 'task:write']);
+const PROJECT_KEY_WORKSPACE_ACTIONS: ReadonlySet<Action> = new Set(['workspace:read', 'member:read', 'project:read', 'task:read', 'task:write', 'label:read']);
 
 /**
  * The second authorization layer: the caller's role in the resource's workspace. Not a member

@@ -13,6 +13,9 @@ export type Action =
   | 'project:delete'
   | 'task:read'
   | 'task:write'
+  | 'label:read'
+  | 'label:write'
+  | 'label:delete'
   | 'sprint:read'
   | 'sprint:write'
   | 'time:read'
@@ -33,6 +36,11 @@ const MINIMUM: Record<Action, Role> = {
   'project:delete': 'admin',
   'task:read': 'viewer',
   'task:write': 'member',
+  'label:read': 'viewer',
+  // Members label their tasks (a new name creates its label), as on GitHub with triage access.
+  'label:write': 'member',
+  // Deleting a label takes it off every task.
+  'label:delete': 'admin',
   'sprint:read': 'viewer',
   // Planning and running sprints is the team's work, as in GitLab (milestones) and Jira.
   'sprint:write': 'member',

@@ -89,6 +89,8 @@ export interface TasksTable {
   tracked_seconds: Generated<number>;
   /** One of the project's sprints, or null (the backlog). */
   sprint_id: Generated<string | null>;
+  /** Its place in its column (boards order by it); new tasks go to the end. Not presented. */
+  rank: Generated<number>;
   version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -111,6 +113,34 @@ export interface SprintsTable {
   committed_minutes: number | null;
   completed_tasks: number | null;
   completed_minutes: number | null;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type StatusCategory = 'todo' | 'in_progress' | 'done';
+
+/** A project's board column. Tasks reference it by (project_id, key). */
+export interface ProjectStatusesTable {
+  id: string;
+  workspace_id: string;
+  project_id: string;
+  key: string;
+  name: string;
+  category: StatusCategory;
+  wip_limit: number | null;
+  position: number;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface LabelsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  color: string;
+  description: Generated<string>;
   version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -185,6 +215,8 @@ export interface DB {
   tasks: TasksTable;
   sprints: SprintsTable;
   sprint_task_log: SprintTaskLogTable;
+  labels: LabelsTable;
+  project_statuses: ProjectStatusesTable;
   time_entries: TimeEntriesTable;
   events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -195,6 +227,9 @@ export type Workspace = Selectable<WorkspacesTable>;
 export type Membership = Selectable<MembershipsTable>;
 export type Project = Selectable<ProjectsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
-export type Task = Selectable<TasksTable>;
+/** A task as the code handles it: its rank is read only for ordering. */
+export type Task = Omit<Selectable<TasksTable>, 'rank'>;
 export type Sprint = Selectable<SprintsTable>;
+export type Label = Selectable<LabelsTable>;
+export type ProjectStatus = Selectable<ProjectStatusesTable>;
 export type TimeEntry = Selectable<TimeEntriesTable>;

@@ -14,6 +14,7 @@ import { actorOf, projectVisible, visibleWorkspaceIds, type Principal } from '..
 import { authorize } from '../../access/access.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { looksLikeId, type Ids } from '../../lib/ids.ts';
+import { canonicalLabels, type LabelContext } from '../labels/label.service.ts';
 import { memberRepository } from '../members/member.repository.ts';
 import { projectRepository } from '../projects/project.repository.ts';
 import type { ProjectService } from '../projects/project.service.ts';
@@ -153,9 +154,10 @@ export class TaskBatchService {
       });
     });
     if ((atomic && results.length > 0) || drafts.length === 0) return outcome(results, atomic, 0);
+    const labels = await labelsFor(tx, { ids: this.deps.ids, actor: actorOf(p), at: now }, drafts.map((d) => ({ workspaceId: project.workspace_id, names: d.task.labels })));
     const last = await projectRepository(tx).reserveTaskNumbers(project.id, drafts.length);
     const first = last - drafts.length + 1;
-    const rows: Task[] = drafts.map((d, i) => ({ ...d.task, number: first + i }));
+    const rows: Task[] = drafts.map((d, i) => ({ ...d.task, labels: labels[i]!, number: first + i }));
     const actor = actorOf(p);
     const events = rows.map((task) =>
       eventRow(this.deps.ids, actor, { workspaceId: task.workspace_id, projectId: task.project_id, type: 'task.created', resourceType: 'task', resourceId: task.id, data: presentTask(task) }),
@@ -187,7 +189,7 @@ export class TaskBatchService {
     const now = this.deps.clock.now();
     const seen = new Set<string>();
     const results: Result[] = [];
-    const changed: Array<{ before: Task; after: Task }> = [];
+    const accepted: Array<{ index: number; item: Patch; before: Task }> = [];
     items.forEach((item, index) => {
       const before = tasks.get(item.id);
       try {
@@ -206,21 +208,32 @@ export class TaskBatchService {
         results.push(refused(index, looksLikeId('task', item.id) ? item.id : null, e));
         return;
       }
-      const after = merge(before, item);
+      accepted.push({ index, item, before });
+    });
+    if (atomic && results.length > 0) return outcome(results, atomic, 0);
+
+    // Only the accepted items' labels are made: a refused item leaves nothing behind.
+    const actor = actorOf(p);
+    const labelled = accepted.filter((a) => a.item.labels !== undefined);
+    const labels = await labelsFor(tx, { ids: this.deps.ids, actor, at: now }, labelled.map((a) => ({ workspaceId: a.before.workspace_id, names: a.item.labels! })));
+    const labelsOf = new Map(labelled.map((a, i) => [a.index, labels[i]!]));
+    const changed: Array<{ before: Task; after: Task }> = [];
+    for (const { index, item, before } of accepted) {
+      const after = merge(before, { ...item, labels: labelsOf.get(index) });
       if (after === before) {
         results.push({ index, id: before.id, status: 200, data: presentTask(before) });
-        return;
+        continue;
       }
       const written = { ...after, version: before.version + 1, updated_at: now };
       changed.push({ before, after: written });
       results.push({ index, id: before.id, status: 200, data: presentTask(written) });
-    });
-    if ((atomic && results.some((r) => r.error)) || changed.length === 0) return outcome(results, atomic, 0);
+    }
+    results.sort((a, b) => a.index - b.index);
+    if (changed.length === 0) return outcome(results, atomic, 0);
 
     const repo = taskRepository(tx);
     const wrote = await repo.updateMany(changed.map((c) => c.after), now);
     if (wrote !== changed.length) throw new Error(`a batch wrote ${wrote} of the ${changed.length} tasks it holds locked`);
-    const actor = actorOf(p);
     const events: Array<Insertable<EventsTable>> = changed.map(({ before, after }) => {
       const data = presentTask(after);
       return eventRow(this.deps.ids, actor, { workspaceId: after.workspace_id, projectId: after.project_id, type, resourceType: 'task', resourceId: after.id, data, changes: diff(presentTask(before), data) });
@@ -228,6 +241,24 @@ export class TaskBatchService {
     await repo.recordChange(events, changed.flatMap(({ before, after }) => sprintLogRows(before, after, now)));
     return outcome(results, atomic, changed.length);
   }
+}
+
+/** Each item's labels (canonicalLabels, each once), with one read per workspace for the whole batch. */
+async function labelsFor(tx: Db, ctx: LabelContext, items: Array<{ workspaceId: string; names: readonly string[] }>): Promise<string[][]> {
+  const out: string[][] = items.map(() => []);
+  const byWorkspace = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    if (item.names.length > 0) byWorkspace.set(item.workspaceId, [...(byWorkspace.get(item.workspaceId) ?? []), i]);
+  });
+  for (const [workspaceId, members] of byWorkspace) {
+    const names = await canonicalLabels(tx, ctx, workspaceId, members.flatMap((i) => items[i]!.names));
+    let at = 0;
+    for (const i of members) {
+      out[i] = [...new Set(names.slice(at, at + items[i]!.names.length))];
+      at += items[i]!.names.length;
+    }
+  }
+  return out;
 }
 
 /** `before` with the patch's fields set, or `before` itself when they change nothing. */

@@ -129,21 +129,30 @@ export function taskRepository(db: Db) {
       event: { id: string; actorUserId: string | null; actorKeyId: string | null; data: Record<string, unknown> },
     ): Promise<Task | undefined> {
       if (workspaceIds.length === 0 || !looksLikeId('proj', projectId)) return undefined;
+      // Every label must exist already (held FOR KEY SHARE, see labelRepository.byNames); a new
+      // one sends the create down the checked path, which makes it.
       const { rows } = await sql<Task>`
-        with project as (
+        with lbl as (
+          select u.k, l.name from unnest(${draft.labels}::text[]) with ordinality as u(n, k)
+          join projects p on p.id = ${projectId}
+          join labels l on l.workspace_id = p.workspace_id and lower(l.name) = lower(u.n)
+          for key share of l
+        ), project as (
           update projects set last_task_number = last_task_number + 1
           where id = ${projectId} and workspace_id in (${sql.join(workspaceIds)})
+            and (select count(*) from lbl) = ${draft.labels.length}
             and coalesce(${draft.status}::text, statuses[1]) = any(statuses)
             and (${draft.assignee_id}::text is null
                  or exists (select 1 from memberships m where m.workspace_id = projects.workspace_id and m.user_id = ${draft.assignee_id}::text))
             and (${draft.sprint_id}::text is null
                  or exists (select 1 from sprints s where s.id = ${draft.sprint_id}::text and s.project_id = projects.id and s.status <> 'completed' for share))
-          returning workspace_id, last_task_number, coalesce(${draft.status}::text, statuses[1]) as status
+          returning workspace_id, last_task_number, coalesce(${draft.status}::text, statuses[1]) as status,
+            (select coalesce(array_agg(d.name order by d.k), '{}'::text[]) from (select name, min(k) as k from lbl group by name) d) as labels
         ), task as (
           insert into tasks (id, uuid, workspace_id, project_id, number, title, description, status, priority, labels,
                              assignee_id, due_date, estimated_minutes, sprint_id, created_by, version, created_at, updated_at)
           select ${draft.id}, ${draft.uuid}::uuid, project.workspace_id, ${projectId}, project.last_task_number, ${draft.title},
-                 ${draft.description}, project.status, ${draft.priority}, ${draft.labels}::text[], ${draft.assignee_id}::text,
+                 ${draft.description}, project.status, ${draft.priority}, project.labels, ${draft.assignee_id}::text,
                  ${draft.due_date}::date, ${draft.estimated_minutes}::int, ${draft.sprint_id}::text, ${draft.created_by}::text, ${draft.version}::int,
                  ${draft.created_at}::timestamptz, ${draft.updated_at}::timestamptz
           from project
@@ -154,7 +163,7 @@ export function taskRepository(db: Db) {
         ), outbox as (
           insert into events (id, workspace_id, project_id, type, resource_type, resource_id, actor_user_id, actor_key_id, data)
           select ${event.id}, task.workspace_id, task.project_id, 'task.created', 'task', task.id, ${event.actorUserId}::text, ${event.actorKeyId}::text,
-                 ${JSON.stringify(event.data)}::jsonb || jsonb_build_object('number', task.number, 'workspace_id', task.workspace_id, 'status', task.status)
+                 ${JSON.stringify(event.data)}::jsonb || jsonb_build_object('number', task.number, 'workspace_id', task.workspace_id, 'status', task.status, 'labels', to_jsonb(task.labels))
           from task
         )
         select * from task`.execute(db);

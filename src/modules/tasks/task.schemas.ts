@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ActorSchema, ChangesSchema, DateOnly, DateOrDateTime, Id, Nullable, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { LabelName } from '../labels/label.schemas.ts';
 import { TimeEntrySchema } from '../time-entries/time-entry.schemas.ts';
 
 export const PrioritySchema = StringEnum(['low', 'medium', 'high', 'urgent'], { description: 'Priority level' });
@@ -35,7 +36,7 @@ export const TaskSchema = Type.Object(
 const Title = Type.String({ minLength: 1, maxLength: 500 });
 const Description = Type.String({ maxLength: 65_535 });
 const Status = Type.String({ minLength: 1, maxLength: 50 });
-const Labels = Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 50, description: 'Label names' });
+const Labels = Type.Array(LabelName, { maxItems: 50, description: "Label names: each the workspace's label of that name (whatever its case), created if it has none" });
 const Assignee = Nullable(Type.String({ maxLength: 64 }), { description: 'A member of the workspace, or null' });
 const DueDate = Nullable(DateOnly);
 const Estimate = Nullable(Type.Integer({ minimum: 0, maximum: 1_000_000 }), { description: 'Minutes' });

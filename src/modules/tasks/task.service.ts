@@ -13,6 +13,7 @@ import { looksLikeId } from '../../lib/ids.ts';
 import { resolveSort } from '../../lib/listing.ts';
 import { toPage } from '../../lib/pagination.ts';
 import { iso, parseInstant } from '../../lib/time.ts';
+import { resolveLabels, type LabelContext } from '../labels/label.service.ts';
 import { memberRepository } from '../members/member.repository.ts';
 import { projectRepository } from '../projects/project.repository.ts';
 import { sprintLogRows } from '../sprints/sprint-log.ts';
@@ -186,6 +187,10 @@ export class TaskService {
     return { page, total, items };
   }
 
+  private labelContext(p: Principal, at: Date): LabelContext {
+    return { ids: this.deps.ids, actor: actorOf(p), at };
+  }
+
   private checkStatus(project: Project, status: string): void {
     const error = statusError(project.statuses, status);
     if (error) throw error;
@@ -259,7 +264,9 @@ export class TaskService {
     this.checkStatus(project, status);
     await this.checkAssignee(tx, project.workspace_id, input.assignee_id);
     await this.checkSprint(tx, project.id, input.sprint_id);
-    const task: Task = { ...this.draft(p, input), workspace_id: project.workspace_id, project_id: project.id, number: project.last_task_number, status };
+    const draft = this.draft(p, input);
+    const labels = await resolveLabels(tx, this.labelContext(p, draft.created_at), project.workspace_id, draft.labels);
+    const task: Task = { ...draft, labels, workspace_id: project.workspace_id, project_id: project.id, number: project.last_task_number, status };
     const data = presentTask(task);
     const event = eventRow(this.deps.ids, actorOf(p), { workspaceId: task.workspace_id, projectId: task.project_id, type: 'task.created', resourceType: 'task', resourceId: task.id, data });
     await taskRepository(tx).insertWithEvent(task, event);
@@ -280,7 +287,7 @@ export class TaskService {
     if (input.description !== undefined) changes.description = input.description;
     if (input.status !== undefined) changes.status = input.status;
     if (input.priority !== undefined) changes.priority = input.priority;
-    if (input.labels !== undefined) changes.labels = [...new Set(input.labels)];
+    if (input.labels !== undefined) changes.labels = await resolveLabels(tx, this.labelContext(p, this.deps.clock.now()), before.workspace_id, input.labels);
     if (input.assignee_id !== undefined) changes.assignee_id = input.assignee_id;
     if (input.due_date !== undefined) changes.due_date = input.due_date;
     if (input.estimated_minutes !== undefined) changes.estimated_minutes = input.estimated_minutes;
