@@ -14,6 +14,7 @@ import { MemberService } from './modules/members/member.service.ts';
 import { ProjectService } from './modules/projects/project.service.ts';
 import { EventFeedService } from './modules/events/feed.service.ts';
 import { SprintService } from './modules/sprints/sprint.service.ts';
+import { StatusService } from './modules/workflows/status.service.ts';
 import { LabelService } from './modules/labels/label.service.ts';
 import { TaskBatchService } from './modules/tasks/task-batch.service.ts';
 import { TaskService } from './modules/tasks/task.service.ts';
@@ -44,6 +45,7 @@ export interface Deps {
     tasks: TaskService;
     taskBatch: TaskBatchService;
     labels: LabelService;
+    statuses: StatusService;
     sprints: SprintService;
     events: EventFeedService;
     timeEntries: TimeEntryService;
@@ -118,6 +120,7 @@ export function createDeps(
       tasks: new TaskService({ db, clock, ids, projects }),
       taskBatch: new TaskBatchService({ clock, ids, projects }),
       labels: new LabelService({ db, clock, ids }),
+      statuses: new StatusService({ db, clock, ids, projects }),
       sprints: new SprintService({ db, clock, ids, projects }),
       events: new EventFeedService({ db }),
       timeEntries,

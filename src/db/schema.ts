@@ -118,6 +118,18 @@ export interface SprintsTable {
   updated_at: Timestamp;
 }
 
+export interface CommentsTable {
+  id: string;
+  workspace_id: string;
+  project_id: string;
+  task_id: string;
+  author_id: string | null;
+  body: string;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export type StatusCategory = 'todo' | 'in_progress' | 'done';
 
 /** A project's board column. Tasks reference it by (project_id, key). */
@@ -217,6 +229,7 @@ export interface DB {
   sprint_task_log: SprintTaskLogTable;
   labels: LabelsTable;
   project_statuses: ProjectStatusesTable;
+  comments: CommentsTable;
   time_entries: TimeEntriesTable;
   events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -232,4 +245,5 @@ export type Task = Omit<Selectable<TasksTable>, 'rank'>;
 export type Sprint = Selectable<SprintsTable>;
 export type Label = Selectable<LabelsTable>;
 export type ProjectStatus = Selectable<ProjectStatusesTable>;
+export type Comment = Selectable<CommentsTable>;
 export type TimeEntry = Selectable<TimeEntriesTable>;

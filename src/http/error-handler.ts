@@ -18,6 +18,7 @@ const UNIQUE: Record<string, { param: string; message: string; code: string }> =
   sprints_project_name_key: { param: 'name', message: 'A sprint with this name already exists in this project', code: 'NAME_TAKEN' },
   // Two starts at once in one project: the second waits for the first, then meets this index.
   sprints_one_active_key: { param: 'id', message: 'The project already has an active sprint; end it first', code: 'SPRINT_ALREADY_ACTIVE' },
+  project_statuses_name_key: { param: 'name', message: 'A column with this name already exists in this project (names are compared whatever their case)', code: 'NAME_TAKEN' },
   labels_workspace_name_key: { param: 'name', message: 'A label with this name already exists in this workspace (names are compared whatever their case)', code: 'NAME_TAKEN' },
   memberships_workspace_id_user_id_key: { param: 'email', message: 'This user is already a member of the workspace', code: 'ALREADY_MEMBER' },
 };

@@ -9,8 +9,7 @@ import type { Clock } from '../../lib/clock.ts';
 import type { Ids } from '../../lib/ids.ts';
 import { resolveSort } from '../../lib/listing.ts';
 import { toPage } from '../../lib/pagination.ts';
-import { presentTask } from '../tasks/task.presenter.ts';
-import { taskRepository } from '../tasks/task.repository.ts';
+import { writeTaskChanges } from '../tasks/task.service.ts';
 import { presentLabel } from './label.presenter.ts';
 import { labelRepository } from './label.repository.ts';
 import type { CreateLabelInput, ListLabelsInput, UpdateLabelInput } from './label.schemas.ts';
@@ -146,16 +145,7 @@ export class LabelService {
     const tasks = await labelRepository(tx).tasksWith(label.workspace_id, label.name);
     if (tasks.length === 0) return;
     const changed = tasks.map((before): { before: Task; after: Task } => ({ before, after: { ...before, labels: [...new Set(rewrite(before.labels))], version: before.version + 1, updated_at: at } }));
-    const repo = taskRepository(tx);
-    await repo.updateMany(changed.map((c) => c.after), at);
-    const actor = actorOf(p);
-    await repo.recordChange(
-      changed.map(({ before, after }) => {
-        const data = presentTask(after);
-        return eventRow(this.deps.ids, actor, { workspaceId: after.workspace_id, projectId: after.project_id, type: 'task.updated', resourceType: 'task', resourceId: after.id, data, changes: diff(presentTask(before), data) });
-      }),
-      [],
-    );
+    await writeTaskChanges(tx, this.deps.ids, p, changed, 'task.updated', at);
   }
 
   private event(tx: Db, p: Principal, l: Label, type: string, data: unknown, changes?: Record<string, { from: unknown; to: unknown }>) {

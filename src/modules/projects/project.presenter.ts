@@ -13,8 +13,3 @@ export function presentProject(p: Project) {
     updated_at: iso(p.updated_at),
   };
 }
-
-/** The workflow statuses in which a task counts as finished: the project's last. */
-export function finishedStatuses(statuses: readonly string[]): string[] {
-  return statuses.length ? [statuses.at(-1)!] : [];
-}

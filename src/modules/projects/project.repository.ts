@@ -71,6 +71,20 @@ export function projectRepository(db: Db) {
       return row.last_task_number;
     },
 
+    /** Sets the project's statuses to its columns' keys in board order (after a change to them), as a change to the project. */
+    syncStatuses(id: string, at: Date): Promise<Project> {
+      return db
+        .updateTable('projects')
+        .set({
+          statuses: sql`(select coalesce(array_agg(s.key order by s.position), '{}'::text[]) from project_statuses s where s.project_id = ${id})`,
+          version: sql`version + 1`,
+          updated_at: at,
+        })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
     /** Projects by id (the caller has scoped the ids to what it may see). */
     findMany(ids: string[]): Promise<Project[]> {
       if (ids.length === 0) return Promise.resolve([]);

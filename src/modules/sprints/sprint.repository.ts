@@ -7,8 +7,8 @@ import type { LogEntry } from './sprint-report.ts';
 
 export type SprintSortColumn = 'created_at' | 'updated_at' | 'name' | 'start_date';
 
-/** A finished task: in its project's last workflow status (`done` by default). */
-const FINISHED = sql<boolean>`t.status = (select p.statuses[array_length(p.statuses, 1)] from projects p where p.id = t.project_id)`;
+/** A finished task: in a column of its project's workflow in the done category. */
+const FINISHED = sql<boolean>`exists (select 1 from project_statuses s where s.project_id = t.project_id and s.key = t.status and s.category = 'done')`;
 
 export function sprintRepository(db: Db) {
   return {
@@ -93,14 +93,12 @@ export function sprintRepository(db: Db) {
       return rows;
     },
 
-    /** The statuses of the sprint's project, and its workspace's time zone. */
-    context(projectId: string): Promise<{ statuses: string[]; time_zone: string }> {
-      return db
-        .selectFrom('projects as p')
-        .innerJoin('workspaces as w', 'w.id', 'p.workspace_id')
-        .select(['p.statuses', 'w.time_zone'])
-        .where('p.id', '=', projectId)
-        .executeTakeFirstOrThrow();
+    /** The statuses of the sprint's project that count as finished (its done columns), and its workspace's time zone. */
+    async context(projectId: string): Promise<{ done: string[]; time_zone: string }> {
+      const { rows } = await sql<{ done: string[]; time_zone: string }>`
+        select coalesce((select array_agg(s.key) from project_statuses s where s.project_id = p.id and s.category = 'done'), '{}'::text[]) as done, w.time_zone
+        from projects p join workspaces w on w.id = p.workspace_id where p.id = ${projectId}`.execute(db);
+      return rows[0]!;
     },
 
     /** The sprint's tasks and their estimates: all of them, and the finished ones. */

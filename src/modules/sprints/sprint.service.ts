@@ -15,7 +15,6 @@ import type { ProjectService } from '../projects/project.service.ts';
 import { recordTaskChange } from '../tasks/task.service.ts';
 import { reportRepository } from '../time-reports/report.repository.ts';
 import { addDays, checkTimeZone, daysBetween, localDate, MAX_REPORT_DAYS } from '../time-reports/period.ts';
-import { finishedStatuses } from '../projects/project.presenter.ts';
 import { presentSprint } from './sprint.presenter.ts';
 import { replaySprint } from './sprint-report.ts';
 import { sprintRepository } from './sprint.repository.ts';
@@ -106,7 +105,7 @@ export class SprintService {
     const committed = { tasks: sprint.committed_tasks ?? 0, estimated_minutes: sprint.committed_minutes ?? 0 };
     const replay = replaySprint({
       log,
-      finished: new Set(finishedStatuses(context.statuses)),
+      finished: new Set(context.done),
       startedAt: startedAt.getTime(),
       cutoff: sprint.ended_at?.getTime() ?? Infinity,
       now: now.getTime(),

@@ -5,10 +5,9 @@
 // (task.rules.ts), then writes every item that passed in a few statements: one for the tasks, one
 // for their events (one per changed task) and sprint log rows. atomic (the default) writes nothing
 // if any item is refused; atomic=false writes the others and says what became of each.
-import type { Insertable } from 'kysely';
 import type { Db } from '../../db/database.ts';
-import type { EventsTable, Project, Sprint, Task } from '../../db/schema.ts';
-import { diff, eventRow } from '../../events/event.repository.ts';
+import type { Project, Sprint, Task } from '../../db/schema.ts';
+import { eventRow } from '../../events/event.repository.ts';
 import { AppError, errors } from '../../http/errors.ts';
 import { actorOf, projectVisible, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
 import { authorize } from '../../access/access.ts';
@@ -18,11 +17,12 @@ import { canonicalLabels, type LabelContext } from '../labels/label.service.ts';
 import { memberRepository } from '../members/member.repository.ts';
 import { projectRepository } from '../projects/project.repository.ts';
 import type { ProjectService } from '../projects/project.service.ts';
-import { sprintLogRows } from '../sprints/sprint-log.ts';
 import { sprintRepository } from '../sprints/sprint.repository.ts';
 import { presentTask } from './task.presenter.ts';
 import { taskRepository } from './task.repository.ts';
-import { assigneeError, sprintError, statusError } from './task.rules.ts';
+import { assigneeError, sprintError, statusError, wipError } from './task.rules.ts';
+import { writeTaskChanges } from './task.service.ts';
+import { statusRepository } from '../workflows/status.repository.ts';
 import type { BatchCreateInput, BatchMoveInput, BatchResult, BatchUpdateInput } from './task-batch.schemas.ts';
 import type { UpdateTaskInput } from './task.schemas.ts';
 
@@ -154,6 +154,19 @@ export class TaskBatchService {
       });
     });
     if ((atomic && results.length > 0) || drafts.length === 0) return outcome(results, atomic, 0);
+    // Columns with a WIP limit take the first items that fit, in the order of the request.
+    const room = await statusRepository(tx).room(project.id, [...new Set(drafts.map((d) => d.task.status))], []);
+    for (let i = 0; i < drafts.length; i++) {
+      const column = room.get(drafts[i]!.task.status);
+      if (!column) continue;
+      if (column.room > 0) {
+        column.room--;
+        continue;
+      }
+      results.push(refused(drafts[i]!.index, null, wipError(drafts[i]!.task.status, column.limit)));
+      drafts.splice(i--, 1);
+    }
+    if ((atomic && results.length > 0) || drafts.length === 0) return outcome(results.sort((a, b) => a.index - b.index), atomic, 0);
     const labels = await labelsFor(tx, { ids: this.deps.ids, actor: actorOf(p), at: now }, drafts.map((d) => ({ workspaceId: project.workspace_id, names: d.task.labels })));
     const last = await projectRepository(tx).reserveTaskNumbers(project.id, drafts.length);
     const first = last - drafts.length + 1;
@@ -173,11 +186,21 @@ export class TaskBatchService {
   }
 
   /** `POST /v1/tasks/batch/move`: each task to a status of its project. */
-  move(tx: Db, p: Principal, input: BatchMoveInput, atomic: boolean): Promise<BatchOutcome> {
-    return this.patch(tx, p, input.tasks.map((t) => ({ id: t.id, version: t.version, status: t.status })), 'task.moved', atomic);
+  async move(tx: Db, p: Principal, input: BatchMoveInput, atomic: boolean): Promise<BatchOutcome> {
+    const result = await this.patch(tx, p, input.tasks.map((t) => ({ id: t.id, version: t.version, status: t.status })), 'task.moved', atomic, true);
+    // Then each placed task takes its place in its column, in the order of the request, as if
+    // moved one at a time.
+    const repo = taskRepository(tx);
+    for (const r of result.data) {
+      const position = input.tasks[r.index]!.position;
+      if (position === undefined || r.error || !r.data) continue;
+      await repo.setRank(r.data.id, await repo.rankAt(r.data.project_id as string, r.data.status as string, position, r.data.id));
+    }
+    return result;
   }
 
-  private async patch(tx: Db, p: Principal, items: Patch[], type: string, atomic: boolean): Promise<BatchOutcome> {
+  /** `always`: write every accepted item, even one that changes nothing (a move is an act: it has its event, as a move of one task has). */
+  private async patch(tx: Db, p: Principal, items: Patch[], type: string, atomic: boolean, always = false): Promise<BatchOutcome> {
     const sprints = await this.sprints(tx, p, items.map((t) => t.sprint_id));
     const tasks = new Map((await taskRepository(tx).findMany(visibleWorkspaceIds(p), items.map((t) => t.id), true)).map((t) => [t.id, t]));
     const projectIds = [...new Set([...tasks.values()].map((t) => t.project_id))];
@@ -212,6 +235,25 @@ export class TaskBatchService {
     });
     if (atomic && results.length > 0) return outcome(results, atomic, 0);
 
+    // Columns with a WIP limit take the first tasks that fit, in the order of the request; tasks
+    // of the batch that leave a column make room in it.
+    const moving = accepted.filter((a) => a.item.status !== undefined && a.item.status !== a.before.status);
+    for (const projectId of new Set(moving.map((a) => a.before.project_id))) {
+      const here = moving.filter((a) => a.before.project_id === projectId);
+      const room = await statusRepository(tx).room(projectId, [...new Set(here.map((a) => a.item.status!))], here.map((a) => a.before.id));
+      for (const a of here) {
+        const column = room.get(a.item.status!);
+        if (!column) continue;
+        if (column.room > 0) {
+          column.room--;
+          continue;
+        }
+        results.push(refused(a.index, a.before.id, wipError(a.item.status!, column.limit)));
+        accepted.splice(accepted.indexOf(a), 1);
+      }
+    }
+    if (atomic && results.length > 0) return outcome(results.sort((a, b) => a.index - b.index), atomic, 0);
+
     // Only the accepted items' labels are made: a refused item leaves nothing behind.
     const actor = actorOf(p);
     const labelled = accepted.filter((a) => a.item.labels !== undefined);
@@ -220,7 +262,7 @@ export class TaskBatchService {
     const changed: Array<{ before: Task; after: Task }> = [];
     for (const { index, item, before } of accepted) {
       const after = merge(before, { ...item, labels: labelsOf.get(index) });
-      if (after === before) {
+      if (after === before && !always) {
         results.push({ index, id: before.id, status: 200, data: presentTask(before) });
         continue;
       }
@@ -231,14 +273,7 @@ export class TaskBatchService {
     results.sort((a, b) => a.index - b.index);
     if (changed.length === 0) return outcome(results, atomic, 0);
 
-    const repo = taskRepository(tx);
-    const wrote = await repo.updateMany(changed.map((c) => c.after), now);
-    if (wrote !== changed.length) throw new Error(`a batch wrote ${wrote} of the ${changed.length} tasks it holds locked`);
-    const events: Array<Insertable<EventsTable>> = changed.map(({ before, after }) => {
-      const data = presentTask(after);
-      return eventRow(this.deps.ids, actor, { workspaceId: after.workspace_id, projectId: after.project_id, type, resourceType: 'task', resourceId: after.id, data, changes: diff(presentTask(before), data) });
-    });
-    await repo.recordChange(events, changed.flatMap(({ before, after }) => sprintLogRows(before, after, now)));
+    await writeTaskChanges(tx, this.deps.ids, p, changed, type, now);
     return outcome(results, atomic, changed.length);
   }
 }

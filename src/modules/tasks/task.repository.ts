@@ -10,7 +10,7 @@ function withLog(qc: QueryCreator<DB>, rows: SprintLogRow[]): QueryCreator<DB> {
   return rows.length === 0 ? qc : (qc.with('sprint_log', (c) => c.insertInto('sprint_task_log').values(rows)) as unknown as QueryCreator<DB>);
 }
 
-export type TaskSortColumn = 'created_at' | 'updated_at' | 'number' | 'title' | 'priority' | 'status' | 'due_date';
+export type TaskSortColumn = 'created_at' | 'updated_at' | 'number' | 'title' | 'priority' | 'status' | 'due_date' | 'rank';
 
 export interface TaskFilter {
   /**
@@ -71,6 +71,8 @@ const SORT_EXPRESSIONS: Record<TaskSortColumn, RawBuilder<unknown>> = {
   priority: sql`array_position(array['low','medium','high','urgent']::text[], priority)`,
   status: sql`status`,
   due_date: sql`due_date`,
+  // A task's place in its column (a board's order).
+  rank: sql`rank`,
 };
 
 export function taskRepository(db: Db) {
@@ -142,6 +144,9 @@ export function taskRepository(db: Db) {
           where id = ${projectId} and workspace_id in (${sql.join(workspaceIds)})
             and (select count(*) from lbl) = ${draft.labels.length}
             and coalesce(${draft.status}::text, statuses[1]) = any(statuses)
+            -- A column with a WIP limit takes the checked path, which counts under a lock.
+            and not exists (select 1 from project_statuses s where s.project_id = projects.id
+                            and s.key = coalesce(${draft.status}::text, projects.statuses[1]) and s.wip_limit is not null)
             and (${draft.assignee_id}::text is null
                  or exists (select 1 from memberships m where m.workspace_id = projects.workspace_id and m.user_id = ${draft.assignee_id}::text))
             and (${draft.sprint_id}::text is null
@@ -257,6 +262,41 @@ export function taskRepository(db: Db) {
         .execute();
       const total = (await q.select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n;
       return { rows, total };
+    },
+
+    /** The project's tasks in a status, locked for a change, in id order. */
+    inStatus(projectId: string, status: string): Promise<Task[]> {
+      return db.selectFrom('tasks').selectAll().where('project_id', '=', projectId).where('status', '=', status).orderBy('id').forUpdate().execute();
+    },
+
+    /**
+     * The rank that puts a task at `position` (from 0) among the others in its column, ordered by
+     * rank: halfway between its neighbours there. When they are too close to halve, the column's
+     * ranks are spread out first (ranks are only an order, never shown).
+     */
+    async rankAt(projectId: string, status: string, position: number, taskId: string): Promise<number> {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const { rows } = await sql<{ rank: number }>`
+          select rank from tasks where project_id = ${projectId} and status = ${status} and id <> ${taskId}
+          order by rank, id limit 2 offset ${Math.max(position - 1, 0)}`.execute(db);
+        if (position === 0) return rows.length ? rows[0]!.rank - 1024 : 0;
+        if (rows.length === 0) {
+          const last = await sql<{ rank: number | null }>`select max(rank) as rank from tasks where project_id = ${projectId} and status = ${status} and id <> ${taskId}`.execute(db);
+          return (last.rows[0]?.rank ?? 0) + 1024;
+        }
+        if (rows.length === 1) return rows[0]!.rank + 1024;
+        const [before, after] = [rows[0]!.rank, rows[1]!.rank];
+        if (after - before > 1e-6) return before + (after - before) / 2;
+        await sql`
+          update tasks as t set rank = r.n * 1024
+          from (select id, row_number() over (order by rank, id) as n from tasks where project_id = ${projectId} and status = ${status}) r
+          where t.id = r.id`.execute(db);
+      }
+      throw new Error('could not find a rank between two tasks after spreading their column');
+    },
+
+    async setRank(id: string, rank: number): Promise<void> {
+      await db.updateTable('tasks').set({ rank }).where('id', '=', id).execute();
     },
 
     /** Deletes the task; its sprint, if any, logs its departure at `at`. */

@@ -9,6 +9,11 @@ export function statusError(statuses: readonly string[], status: string): AppErr
   return errors.unprocessable(`Unknown status ${JSON.stringify(status)}; this project's statuses are: ${statuses.join(', ')}`, 'status', 'INVALID_STATUS');
 }
 
+/** A column at its WIP limit. */
+export function wipError(key: string, limit: number, param = 'status'): AppError {
+  return errors.conflict(`The ${key} column is at its WIP limit of ${limit} tasks`, param, { status: key, wip_limit: limit }, 'WIP_LIMIT_REACHED');
+}
+
 /** An assignee who is not a member of the task's workspace. */
 export function assigneeError(): AppError {
   return errors.unprocessable('The assignee must be a member of the workspace', 'assignee_id', 'INVALID_ASSIGNEE');

@@ -16,7 +16,7 @@ export const TaskSchema = Type.Object(
     workspace_id: Id('ws'),
     title: Type.String(),
     description: Type.String(),
-    status: Type.String({ description: "One of the project's workflow statuses" }),
+    status: Type.String({ description: "The key of one of the project's workflow columns (GET /v1/projects/{id}/statuses)" }),
     priority: PrioritySchema,
     labels: Type.Array(Type.String()),
     assignee_id: Nullable(Id('user')),
@@ -96,7 +96,7 @@ export type TaskActivityInput = Static<typeof TaskActivityQuery>;
 export const MoveTaskBody = Type.Object(
   {
     status: Status,
-    position: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Position within the column (accepted; ordering arrives with workflows)' })),
+    position: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Its place in the column, from 0 (the top); past the end: the end. Without it, the task keeps its place in the order. Lists show the order with sort=position' })),
   },
   { additionalProperties: false },
 );

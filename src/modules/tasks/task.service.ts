@@ -23,7 +23,8 @@ import { presentEntry } from '../time-entries/time-entry.presenter.ts';
 import { timeEntryRepository } from '../time-entries/time-entry.repository.ts';
 import { presentTask, type Include, type Related } from './task.presenter.ts';
 import { taskRepository, type TaskFilter } from './task.repository.ts';
-import { assigneeError, sprintError, statusError } from './task.rules.ts';
+import { assigneeError, sprintError, statusError, wipError } from './task.rules.ts';
+import { statusRepository } from '../workflows/status.repository.ts';
 import type { CreateTaskInput, ListAllTasksInput, ListTasksInput, MoveTaskInput, TaskActivityInput, UpdateTaskInput } from './task.schemas.ts';
 
 const SORTS = {
@@ -34,6 +35,7 @@ const SORTS = {
   priority: 'priority',
   status: 'status',
   due_date: 'due_date',
+  position: 'rank',
 } as const;
 
 const INCLUDES: readonly Include[] = ['comments', 'time_entries', 'attachments'];
@@ -85,6 +87,24 @@ export async function recordTaskChange(tx: Db, ids: Ids, p: Principal, before: T
   });
   await taskRepository(tx).recordChange(event, sprintLogRows(before, after, after.updated_at));
   return data;
+}
+
+/**
+ * Writes changed tasks (whole, each `after` with its new version and updated_at) with an event
+ * of `type` each and their sprint log rows: one statement for the tasks, one for the rest. The
+ * caller holds the tasks' locks. For the set-based writers (batches, label and column changes).
+ */
+export async function writeTaskChanges(tx: Db, ids: Ids, p: Principal, changed: Array<{ before: Task; after: Task }>, type: string, at: Date): Promise<void> {
+  if (changed.length === 0) return;
+  const repo = taskRepository(tx);
+  const wrote = await repo.updateMany(changed.map((c) => c.after), at);
+  if (wrote !== changed.length) throw new Error(`wrote ${wrote} of the ${changed.length} tasks held locked`);
+  const actor = actorOf(p);
+  const events = changed.map(({ before, after }) => {
+    const data = presentTask(after);
+    return eventRow(ids, actor, { workspaceId: after.workspace_id, projectId: after.project_id, type, resourceType: 'task', resourceId: after.id, data, changes: diff(presentTask(before), data) });
+  });
+  await repo.recordChange(events, changed.flatMap(({ before, after }) => sprintLogRows(before, after, at)));
 }
 
 export interface TaskServiceDeps {
@@ -196,6 +216,12 @@ export class TaskService {
     if (error) throw error;
   }
 
+  /** Room in the column for the task (409 WIP_LIMIT_REACHED otherwise), held until the transaction ends. */
+  private async checkRoom(tx: Db, projectId: string, status: string, taskId: string | null): Promise<void> {
+    const room = (await statusRepository(tx).room(projectId, [status], taskId ? [taskId] : [])).get(status);
+    if (room && room.room < 1) throw wipError(status, room.limit);
+  }
+
   private async checkAssignee(tx: Db, workspaceId: string, assignee: string | null | undefined): Promise<void> {
     if (assignee === undefined || assignee === null) return;
     if (!(await memberRepository(tx).isMember(workspaceId, assignee))) throw assigneeError();
@@ -262,6 +288,7 @@ export class TaskService {
     authorize(p, project.workspace_id, 'task:write', 'Project', project.id);
     const status = input.status ?? project.statuses[0]!;
     this.checkStatus(project, status);
+    await this.checkRoom(tx, project.id, status, null);
     await this.checkAssignee(tx, project.workspace_id, input.assignee_id);
     await this.checkSprint(tx, project.id, input.sprint_id);
     const draft = this.draft(p, input);
@@ -279,6 +306,7 @@ export class TaskService {
     if (input.status !== undefined) {
       const project = await this.deps.projects.load(tx, p, before.project_id, 'task:write');
       this.checkStatus(project, input.status);
+      if (input.status !== before.status) await this.checkRoom(tx, before.project_id, input.status, before.id);
     }
     await this.checkAssignee(tx, before.workspace_id, input.assignee_id);
     if (input.sprint_id !== before.sprint_id) await this.checkSprint(tx, before.project_id, input.sprint_id);
@@ -300,6 +328,11 @@ export class TaskService {
     checkIfMatch(ifMatch, before.version);
     const project = await this.deps.projects.load(tx, p, before.project_id, 'task:write');
     this.checkStatus(project, input.status);
+    if (input.status !== before.status) await this.checkRoom(tx, before.project_id, input.status, before.id);
+    if (input.position !== undefined) {
+      const repo = taskRepository(tx);
+      await repo.setRank(before.id, await repo.rankAt(before.project_id, input.status, input.position, before.id));
+    }
     return this.write(tx, p, before, { status: input.status }, 'task.moved');
   }
 
