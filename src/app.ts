@@ -23,6 +23,7 @@ import { eventFeedRoutes } from './modules/events/feed.routes.ts';
 import { sprintRoutes } from './modules/sprints/sprint.routes.ts';
 import { labelRoutes } from './modules/labels/label.routes.ts';
 import { statusRoutes } from './modules/workflows/status.routes.ts';
+import { commentRoutes } from './modules/comments/comment.routes.ts';
 import { taskRoutes } from './modules/tasks/task.routes.ts';
 import { timeEntryRoutes, timeTrackingRoutes } from './modules/time-entries/time-entry.routes.ts';
 import { timeReportRoutes } from './modules/time-reports/report.routes.ts';
@@ -205,6 +206,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   sprintRoutes(app, deps);
   labelRoutes(app, deps);
   statusRoutes(app, deps);
+  commentRoutes(app, deps);
   eventFeedRoutes(app, deps);
   timeEntryRoutes(app, deps);
   timeTrackingRoutes(app, deps);

@@ -14,6 +14,7 @@ import { MemberService } from './modules/members/member.service.ts';
 import { ProjectService } from './modules/projects/project.service.ts';
 import { EventFeedService } from './modules/events/feed.service.ts';
 import { SprintService } from './modules/sprints/sprint.service.ts';
+import { CommentService } from './modules/comments/comment.service.ts';
 import { StatusService } from './modules/workflows/status.service.ts';
 import { LabelService } from './modules/labels/label.service.ts';
 import { TaskBatchService } from './modules/tasks/task-batch.service.ts';
@@ -46,6 +47,7 @@ export interface Deps {
     taskBatch: TaskBatchService;
     labels: LabelService;
     statuses: StatusService;
+    comments: CommentService;
     sprints: SprintService;
     events: EventFeedService;
     timeEntries: TimeEntryService;
@@ -121,6 +123,7 @@ export function createDeps(
       taskBatch: new TaskBatchService({ clock, ids, projects }),
       labels: new LabelService({ db, clock, ids }),
       statuses: new StatusService({ db, clock, ids, projects }),
+      comments: new CommentService({ db, clock, ids }),
       sprints: new SprintService({ db, clock, ids, projects }),
       events: new EventFeedService({ db }),
       timeEntries,

@@ -28,6 +28,8 @@ export async function fingerprint(db: Db): Promise<Record<string, unknown>> {
     (select string_agg(concat_ws(',', id, task_id, user_id, started_at, ended_at, description, billable, auto_stopped, version), '|' order by id) from time_entries) as time_entries,
     (select count(*)::text from events) as events,
     (select count(*)::text from sprint_task_log) as sprint_task_log,
+    (select string_agg(concat_ws(',', id, task_id, author_id, body, version), '|' order by id) from comments) as comments,
+    (select string_agg(concat_ws(',', id, project_id, key, name, category, wip_limit, position, version), '|' order by id) from project_statuses) as project_statuses,
     (select string_agg(concat_ws(',', id, workspace_id, name, color, description, version), '|' order by id) from labels) as labels,
     (select count(*)::text from idempotency_keys) as idempotency_keys`.execute(db);
   return rows[0]!;

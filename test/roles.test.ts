@@ -20,6 +20,8 @@ const CAN: Record<Action, Row> = {
   'project:delete': row(true, true, false, false),
   'task:read': row(true, true, true, true),
   'task:write': row(true, true, true, false),
+  'comment:write': row(true, true, true, false),
+  'comment:moderate': row(true, true, false, false),
   'label:read': row(true, true, true, true),
   'label:write': row(true, true, true, false),
   'label:delete': row(true, true, false, false),

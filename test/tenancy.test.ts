@@ -32,7 +32,7 @@ interface Doc {
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 /** Which resource an {id} names, from the path segment in front of it. */
-type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user' | 'timeEntry' | 'sprint' | 'label';
+type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user' | 'timeEntry' | 'sprint' | 'label' | 'comment';
 const KIND_BY_SEGMENT: Record<string, Kind> = {
   workspaces: 'workspace',
   projects: 'project',
@@ -44,8 +44,9 @@ const KIND_BY_SEGMENT: Record<string, Kind> = {
   'time-trackings': 'timeEntry',
   sprints: 'sprint',
   labels: 'label',
+  comments: 'comment',
 };
-const PREFIX: Record<Exclude<Kind, 'timeEntry'>, string> = { workspace: 'ws', project: 'proj', task: 'task', member: 'mem', apiKey: 'key', user: 'user', sprint: 'spr', label: 'lbl' };
+const PREFIX: Record<Exclude<Kind, 'timeEntry'>, string> = { workspace: 'ws', project: 'proj', task: 'task', member: 'mem', apiKey: 'key', user: 'user', sprint: 'spr', label: 'lbl', comment: 'cmt' };
 
 /** Instance-administration routes refuse a non-administrator with 403 whatever the id; every other one says 404. */
 const INSTANCE_ADMIN_PATHS = /^\/v1\/admin\//;
@@ -154,6 +155,9 @@ beforeAll(async () => {
   const label = await t.request({ method: 'POST', url: `/v1/workspaces/${ids.workspace}/labels`, key: owner.key, body: { name: unique('label-') } });
   expect(label.status, label.text).toBe(201);
   ids.label = label.body.data.id;
+  const comment = await t.request({ method: 'POST', url: `/v1/tasks/${task.id}/comments`, key: owner.key, body: { body: 'probe' } });
+  expect(comment.status, comment.text).toBe(201);
+  ids.comment = comment.body.data.id;
   const sprint2 = await t.request({ method: 'POST', url: `/v1/projects/${otherProject.id}/sprints`, key: owner.key, body: { name: unique('Sprint ') } });
   expect(sprint2.status, sprint2.text).toBe(201);
   otherSprint = sprint2.body.data;
@@ -194,6 +198,8 @@ async function ownerView(kind: Kind, id: string): Promise<Response> {
       return t.request({ url: `/v1/sprints/${id}`, key: owner.key });
     case 'label':
       return t.request({ url: `/v1/labels/${id}`, key: owner.key });
+    case 'comment':
+      return t.request({ url: `/v1/comments/${id}`, key: owner.key });
   }
 }
 
@@ -264,7 +270,7 @@ describe('tenancy', () => {
   });
 
   it("an unmapped id-taking route makes the sweep fail instead of being skipped", () => {
-    expect(() => kindOf('/v1/comments/{id}')).toThrow(/unmapped/);
+    expect(() => kindOf('/v1/widgets/{id}')).toThrow(/unmapped/);
     expect(() => kindOf('/v1/tasks/{taskId}/comments')).toThrow(/one \{id\}/);
     expect(kindOf('/v1/tasks/{id}/move')).toBe('task');
     expect(kindOf('/v1/sprints/{id}/start')).toBe('sprint');

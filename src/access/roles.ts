@@ -13,6 +13,8 @@ export type Action =
   | 'project:delete'
   | 'task:read'
   | 'task:write'
+  | 'comment:write'
+  | 'comment:moderate'
   | 'label:read'
   | 'label:write'
   | 'label:delete'
@@ -36,6 +38,10 @@ const MINIMUM: Record<Action, Role> = {
   'project:delete': 'admin',
   'task:read': 'viewer',
   'task:write': 'member',
+  // Writing comments (and editing one's own: only the author edits).
+  'comment:write': 'member',
+  // Deleting other people's comments.
+  'comment:moderate': 'admin',
   'label:read': 'viewer',
   // Members label their tasks (a new name creates its label), as on GitHub with triage access.
   'label:write': 'member',

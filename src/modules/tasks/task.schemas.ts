@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ActorSchema, ChangesSchema, DateOnly, DateOrDateTime, Id, Nullable, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { CommentSchema } from '../comments/comment.schemas.ts';
 import { LabelName } from '../labels/label.schemas.ts';
 import { TimeEntrySchema } from '../time-entries/time-entry.schemas.ts';
 
@@ -26,7 +27,7 @@ export const TaskSchema = Type.Object(
     total_tracked_minutes: Type.Integer({ description: "The task's finished time entries: their seconds summed, then rounded to the nearest minute (half up); running timers count once stopped" }),
     created_at: Timestamp,
     updated_at: Timestamp,
-    comments: Type.Optional(Related),
+    comments: Type.Optional(Type.Array(CommentSchema, { description: "With include=comments: the task's 100 most recent comments, newest first (GET /v1/tasks/{id}/comments lists them all)" })),
     time_entries: Type.Optional(Type.Array(TimeEntrySchema, { description: "With include=time_entries: the task's 100 most recent entries, newest first (GET /v1/tasks/{id}/time-entries lists them all)" })),
     attachments: Type.Optional(Related),
   },

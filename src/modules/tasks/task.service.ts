@@ -14,6 +14,8 @@ import { resolveSort } from '../../lib/listing.ts';
 import { toPage } from '../../lib/pagination.ts';
 import { iso, parseInstant } from '../../lib/time.ts';
 import { resolveLabels, type LabelContext } from '../labels/label.service.ts';
+import { presentComment } from '../comments/comment.presenter.ts';
+import { commentRepository } from '../comments/comment.repository.ts';
 import { memberRepository } from '../members/member.repository.ts';
 import { projectRepository } from '../projects/project.repository.ts';
 import { sprintLogRows } from '../sprints/sprint-log.ts';
@@ -42,8 +44,8 @@ const INCLUDES: readonly Include[] = ['comments', 'time_entries', 'attachments']
 /** Listing a project's tasks skips the role check only while no role is barred from reading them. */
 const EVERY_ROLE_READS_TASKS = ROLES.every((role) => can(role, 'task:read'));
 const PRIORITIES: readonly Priority[] = ['low', 'medium', 'high', 'urgent'];
-/** How many of a task's time entries `include=time_entries` embeds; the task's own list has them all. */
-const EMBEDDED_TIME_ENTRIES = 100;
+/** How many of a task's time entries (comments) `include=time_entries` (`comments`) embeds; the task's own lists have them all. */
+const EMBEDDED_RELATED = 100;
 
 function csv(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
@@ -171,11 +173,20 @@ export class TaskService {
     return this.listWith(this.filterFrom(q, { workspaceIds, projectId }), q);
   }
 
-  /** The relations asked for that have landed, for these tasks (time entries: the 100 most recent of each). */
+  /** The relations asked for, for these tasks: the 100 most recent time entries and comments of each, newest first. */
   private async related(tasks: Task[], include: readonly Include[]): Promise<(t: Task) => Related> {
-    if (!include.includes('time_entries') || tasks.length === 0) return () => ({});
-    const entries = await timeEntryRepository(this.deps.db).recentForTasks(tasks.map((t) => t.id), EMBEDDED_TIME_ENTRIES);
-    return (t) => ({ time_entries: (entries.get(t.id) ?? []).map(presentEntry) });
+    if (tasks.length === 0) return () => ({});
+    const ids = tasks.map((t) => t.id);
+    const [entries, comments] = await Promise.all([
+      include.includes('time_entries') ? timeEntryRepository(this.deps.db).recentForTasks(ids, EMBEDDED_RELATED) : undefined,
+      include.includes('comments') ? commentRepository(this.deps.db).recentForTasks(ids, EMBEDDED_RELATED) : undefined,
+    ]);
+    return (t) => {
+      const out: Related = {};
+      if (entries) out.time_entries = (entries.get(t.id) ?? []).map(presentEntry);
+      if (comments) out.comments = (comments.get(t.id) ?? []).map(presentComment);
+      return out;
+    };
   }
 
   private async load(db: Db, p: Principal, id: string, action: 'task:read' | 'task:write', lock = false): Promise<Task> {
