@@ -22,7 +22,7 @@ export async function fingerprint(db: Db): Promise<Record<string, unknown>> {
     (select string_agg(concat_ws(',', id, slug, name, plan, time_zone, allow_overlapping_time_entries, max_timer_minutes, version, updated_at), '|' order by id) from workspaces) as workspaces,
     (select string_agg(concat_ws(',', id, workspace_id, user_id, role, version), '|' order by id) from memberships) as memberships,
     (select string_agg(concat_ws(',', id, workspace_id, name, slug, description, statuses::text, last_task_number, version), '|' order by id) from projects) as projects,
-    (select string_agg(concat_ws(',', id, project_id, title, description, status, priority, labels::text, assignee_id, due_date, estimated_minutes, sprint_id, version), '|' order by id) from tasks) as tasks,
+    (select string_agg(concat_ws(',', id, project_id, title, description, status, priority, labels::text, assignee_id, due_date, estimated_minutes, sprint_id, parent_id, subtask_count, subtask_done_count, version), '|' order by id) from tasks) as tasks,
     (select string_agg(concat_ws(',', id, project_id, name, goal, start_date, end_date, status, started_at, ended_at, version), '|' order by id) from sprints) as sprints,
     (select string_agg(concat_ws(',', id, user_id, name, scopes::text, project_id, expires_at, revoked_at), '|' order by id) from api_keys) as api_keys,
     (select string_agg(concat_ws(',', id, task_id, user_id, started_at, ended_at, description, billable, auto_stopped, version), '|' order by id) from time_entries) as time_entries,

@@ -31,7 +31,7 @@ describe('tasks', () => {
     expect(task.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
     expect(Object.keys(task).sort()).toEqual(
       // total_tracked_minutes: tasks expose their tracked time (the time-tracking issue, newer than the example).
-      ['id', 'uuid', 'number', 'project_id', 'workspace_id', 'title', 'description', 'status', 'priority', 'labels', 'assignee_id', 'due_date', 'estimated_minutes', 'sprint_id', 'total_tracked_minutes', 'created_at', 'updated_at'].sort(),
+      ['id', 'uuid', 'number', 'project_id', 'workspace_id', 'title', 'description', 'status', 'priority', 'labels', 'assignee_id', 'due_date', 'estimated_minutes', 'sprint_id', 'parent_id', 'progress', 'total_tracked_minutes', 'created_at', 'updated_at'].sort(),
     );
   });
 

@@ -91,6 +91,11 @@ export interface TasksTable {
   sprint_id: Generated<string | null>;
   /** Its place in its column (boards order by it); new tasks go to the end. Not presented. */
   rank: Generated<number>;
+  /** A task of the same project that has no parent itself, or null. */
+  parent_id: Generated<string | null>;
+  /** Kept by triggers (see the subtasks migration): how many subtasks, and how many of them finished. */
+  subtask_count: Generated<number>;
+  subtask_done_count: Generated<number>;
   version: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;

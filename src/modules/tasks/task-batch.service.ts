@@ -20,7 +20,7 @@ import type { ProjectService } from '../projects/project.service.ts';
 import { sprintRepository } from '../sprints/sprint.repository.ts';
 import { presentTask } from './task.presenter.ts';
 import { taskRepository } from './task.repository.ts';
-import { assigneeError, sprintError, statusError, wipError } from './task.rules.ts';
+import { assigneeError, parentError, sprintError, statusError, wipError } from './task.rules.ts';
 import { writeTaskChanges } from './task.service.ts';
 import { statusRepository } from '../workflows/status.repository.ts';
 import type { BatchCreateInput, BatchMoveInput, BatchResult, BatchUpdateInput } from './task-batch.schemas.ts';
@@ -45,6 +45,8 @@ type Patch = UpdateTaskInput & { id: string; version?: number };
 /** What an item's references must be checked against, read once for the whole batch. */
 interface Facts {
   sprints: Map<string, Sprint>;
+  /** Would-be parents, held (taskRepository.parents). */
+  parents: Map<string, Pick<Task, 'id' | 'project_id' | 'parent_id'>>;
   /** "workspace user" pairs of members. */
   members: Set<string>;
 }
@@ -95,6 +97,11 @@ export class TaskBatchService {
     return new Map(sprints.map((s) => [s.id, s]));
   }
 
+  private async parents(tx: Db, ids: Array<string | null | undefined>): Promise<Facts['parents']> {
+    const rows = await taskRepository(tx).parents([...new Set(ids.filter((s): s is string => typeof s === 'string'))]);
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
   /** Which of the (workspace, assignee) pairs the items name are memberships. */
   private members(tx: Db, pairs: Array<[string, string | null | undefined]>): Promise<Set<string>> {
     const named = pairs.filter((m): m is [string, string] => typeof m[1] === 'string');
@@ -108,7 +115,11 @@ export class TaskBatchService {
       if (e) return e;
     }
     if (typeof fields.assignee_id === 'string' && !facts.members.has(`${project.workspace_id} ${fields.assignee_id}`)) return assigneeError();
-    if (typeof fields.sprint_id === 'string' && fields.sprint_id !== before?.sprint_id) return sprintError(facts.sprints.get(fields.sprint_id), project.id);
+    if (typeof fields.sprint_id === 'string' && fields.sprint_id !== before?.sprint_id) {
+      const e = sprintError(facts.sprints.get(fields.sprint_id), project.id);
+      if (e) return e;
+    }
+    if (typeof fields.parent_id === 'string' && fields.parent_id !== before?.parent_id) return parentError(facts.parents.get(fields.parent_id), project.id, before ?? null);
     return undefined;
   }
 
@@ -118,6 +129,7 @@ export class TaskBatchService {
     const facts: Facts = {
       sprints: await this.sprints(tx, p, input.tasks.map((t) => t.sprint_id)),
       members: await this.members(tx, input.tasks.map((t) => [project.workspace_id, t.assignee_id])),
+      parents: await this.parents(tx, input.tasks.map((t) => t.parent_id)),
     };
     const now = this.deps.clock.now();
     const results: Result[] = [];
@@ -145,6 +157,9 @@ export class TaskBatchService {
           due_date: item.due_date ?? null,
           estimated_minutes: item.estimated_minutes ?? null,
           sprint_id: item.sprint_id ?? null,
+          parent_id: item.parent_id ?? null,
+          subtask_count: 0,
+          subtask_done_count: 0,
           created_by: p.userId,
           tracked_seconds: 0,
           version: 1,
@@ -207,9 +222,12 @@ export class TaskBatchService {
     const projects = new Map((items.some((t) => t.status !== undefined) ? await projectRepository(tx).findMany(projectIds) : []).map((x) => [x.id, x]));
     // Assignees are checked against the workspaces of the tasks, which are known only now.
     const members = await this.members(tx, items.map((t) => [tasks.get(t.id)?.workspace_id ?? '', tasks.has(t.id) ? t.assignee_id : undefined]));
-    const facts: Facts = { sprints, members };
+    // After the tasks: a parent that is also in the batch is already held.
+    const facts: Facts = { sprints, members, parents: await this.parents(tx, items.map((t) => t.parent_id)) };
 
     const now = this.deps.clock.now();
+    const gainingParent = new Set(items.filter((t) => typeof t.parent_id === 'string').map((t) => t.id));
+    const namedParents = new Set(items.map((t) => t.parent_id).filter((id): id is string => typeof id === 'string'));
     const seen = new Set<string>();
     const results: Result[] = [];
     const accepted: Array<{ index: number; item: Patch; before: Task }> = [];
@@ -226,6 +244,11 @@ export class TaskBatchService {
         const project = projects.get(before.project_id) ?? { id: before.project_id, workspace_id: before.workspace_id, statuses: [] };
         const problem = this.check(project, facts, item, before);
         if (problem) throw problem;
+        // Within the batch as well, subtasks have one level.
+        if (typeof item.parent_id === 'string' && item.parent_id !== before.parent_id) {
+          if (gainingParent.has(item.parent_id)) throw errors.unprocessable('The parent becomes a subtask in this batch; subtasks have one level', 'parent_id', 'PARENT_IS_SUBTASK');
+          if (namedParents.has(item.id)) throw errors.unprocessable('The task becomes a parent in this batch, so it cannot become a subtask', 'parent_id', 'HAS_SUBTASKS');
+        }
       } catch (e) {
         // The id is echoed only when it could be a task's: arbitrary input is never presented as an id.
         results.push(refused(index, looksLikeId('task', item.id) ? item.id : null, e));
@@ -308,6 +331,7 @@ function merge(before: Task, patch: Patch): Task {
   if (patch.due_date !== undefined) after.due_date = patch.due_date;
   if (patch.estimated_minutes !== undefined) after.estimated_minutes = patch.estimated_minutes;
   if (patch.sprint_id !== undefined) after.sprint_id = patch.sprint_id;
+  if (patch.parent_id !== undefined) after.parent_id = patch.parent_id;
   const same = (Object.keys(after) as Array<keyof Task>).every((k) => JSON.stringify(after[k]) === JSON.stringify(before[k]));
   return same ? before : after;
 }

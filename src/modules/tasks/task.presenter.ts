@@ -22,6 +22,12 @@ export function presentTask(t: Task, include: readonly Include[] = [], related: 
     due_date: t.due_date,
     estimated_minutes: t.estimated_minutes,
     sprint_id: t.sprint_id,
+    parent_id: t.parent_id,
+    progress: {
+      subtasks: t.subtask_count,
+      completed: t.subtask_done_count,
+      percent: t.subtask_count === 0 ? null : Math.floor((t.subtask_done_count * 100) / t.subtask_count),
+    },
     total_tracked_minutes: Math.floor((t.tracked_seconds + 30) / 60),
     created_at: iso(t.created_at),
     updated_at: iso(t.updated_at),

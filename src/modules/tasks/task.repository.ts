@@ -25,6 +25,8 @@ export interface TaskFilter {
   priorities?: Priority[];
   /** null: in no sprint (the backlog). */
   sprints?: Array<string | null>;
+  /** null: only tasks that are not subtasks. */
+  parent?: string | null;
   createdAfter?: Date;
   createdBefore?: Date;
   updatedAfter?: Date;
@@ -47,6 +49,7 @@ function conditions(f: TaskFilter): RawBuilder<boolean> {
   if (f.assignees?.length) parts.push(eitherOrNull(sql`assignee_id`, f.assignees));
   if (f.labels?.length) parts.push(sql`labels @> ${f.labels}::text[]`);
   if (f.sprints?.length) parts.push(eitherOrNull(sql`sprint_id`, f.sprints));
+  if (f.parent !== undefined) parts.push(eitherOrNull(sql`parent_id`, [f.parent]));
   if (f.createdAfter) parts.push(sql`created_at > ${f.createdAfter}`);
   if (f.createdBefore) parts.push(sql`created_at < ${f.createdBefore}`);
   if (f.updatedAfter) parts.push(sql`updated_at > ${f.updatedAfter}`);
@@ -151,14 +154,17 @@ export function taskRepository(db: Db) {
                  or exists (select 1 from memberships m where m.workspace_id = projects.workspace_id and m.user_id = ${draft.assignee_id}::text))
             and (${draft.sprint_id}::text is null
                  or exists (select 1 from sprints s where s.id = ${draft.sprint_id}::text and s.project_id = projects.id and s.status <> 'completed' for share))
+            -- Held (see taskRepository.parents): the parent cannot become a subtask meanwhile.
+            and (${draft.parent_id}::text is null
+                 or exists (select 1 from tasks pt where pt.id = ${draft.parent_id}::text and pt.project_id = projects.id and pt.parent_id is null for no key update))
           returning workspace_id, last_task_number, coalesce(${draft.status}::text, statuses[1]) as status,
             (select coalesce(array_agg(d.name order by d.k), '{}'::text[]) from (select name, min(k) as k from lbl group by name) d) as labels
         ), task as (
           insert into tasks (id, uuid, workspace_id, project_id, number, title, description, status, priority, labels,
-                             assignee_id, due_date, estimated_minutes, sprint_id, created_by, version, created_at, updated_at)
+                             assignee_id, due_date, estimated_minutes, sprint_id, parent_id, created_by, version, created_at, updated_at)
           select ${draft.id}, ${draft.uuid}::uuid, project.workspace_id, ${projectId}, project.last_task_number, ${draft.title},
                  ${draft.description}, project.status, ${draft.priority}, project.labels, ${draft.assignee_id}::text,
-                 ${draft.due_date}::date, ${draft.estimated_minutes}::int, ${draft.sprint_id}::text, ${draft.created_by}::text, ${draft.version}::int,
+                 ${draft.due_date}::date, ${draft.estimated_minutes}::int, ${draft.sprint_id}::text, ${draft.parent_id}::text, ${draft.created_by}::text, ${draft.version}::int,
                  ${draft.created_at}::timestamptz, ${draft.updated_at}::timestamptz
           from project
           returning *
@@ -223,14 +229,15 @@ export function taskRepository(db: Db) {
         due_date: t.due_date,
         estimated_minutes: t.estimated_minutes,
         sprint_id: t.sprint_id,
+        parent_id: t.parent_id,
       }));
       const result = await sql`
         update tasks as t
         set title = v.title, description = v.description, status = v.status, priority = v.priority, labels = v.labels,
-            assignee_id = v.assignee_id, due_date = v.due_date, estimated_minutes = v.estimated_minutes, sprint_id = v.sprint_id,
+            assignee_id = v.assignee_id, due_date = v.due_date, estimated_minutes = v.estimated_minutes, sprint_id = v.sprint_id, parent_id = v.parent_id,
             version = t.version + 1, updated_at = ${at}
         from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id text, title text, description text, status text, priority text, labels text[],
-             assignee_id text, due_date date, estimated_minutes integer, sprint_id text)
+             assignee_id text, due_date date, estimated_minutes integer, sprint_id text, parent_id text)
         where t.id = v.id`.execute(db);
       return Number(result.numAffectedRows ?? 0);
     },
@@ -238,7 +245,7 @@ export function taskRepository(db: Db) {
     update(
       workspaceId: string,
       id: string,
-      changes: Partial<Pick<Task, 'title' | 'description' | 'status' | 'priority' | 'labels' | 'assignee_id' | 'due_date' | 'estimated_minutes' | 'sprint_id'>>,
+      changes: Partial<Pick<Task, 'title' | 'description' | 'status' | 'priority' | 'labels' | 'assignee_id' | 'due_date' | 'estimated_minutes' | 'sprint_id' | 'parent_id'>>,
       at: Date,
     ): Promise<Task> {
       return db
@@ -262,6 +269,17 @@ export function taskRepository(db: Db) {
         .execute();
       const total = (await q.select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n;
       return { rows, total };
+    },
+
+    /**
+     * Would-be parents among `ids`, in id order, held FOR NO KEY UPDATE: none becomes a subtask
+     * meanwhile, and the subtask triggers' update of their counts cannot deadlock, as two shared
+     * locks upgraded at once would.
+     */
+    parents(ids: string[]): Promise<Array<Pick<Task, 'id' | 'project_id' | 'parent_id'>>> {
+      const wanted = ids.filter((id) => looksLikeId('task', id));
+      if (wanted.length === 0) return Promise.resolve([]);
+      return db.selectFrom('tasks').select(['id', 'project_id', 'parent_id']).where('id', 'in', wanted).orderBy('id').forNoKeyUpdate().execute();
     },
 
     /** The project's tasks in a status, locked for a change, in id order. */

@@ -24,6 +24,15 @@ export const TaskSchema = Type.Object(
     due_date: Nullable(DateOnly),
     estimated_minutes: Nullable(Type.Integer()),
     sprint_id: Nullable(Id('spr'), { description: 'The sprint the task is planned in (one of its project\'s), or null: the backlog' }),
+    parent_id: Nullable(Id('task'), { description: 'The task this is a subtask of (one of its project\'s, not a subtask itself), or null' }),
+    progress: Type.Object(
+      {
+        subtasks: Type.Integer({ description: 'Its subtasks' }),
+        completed: Type.Integer({ description: 'Those in a done column' }),
+        percent: Nullable(Type.Integer(), { description: 'floor(completed × 100 ÷ subtasks); null without subtasks' }),
+      },
+      { additionalProperties: false },
+    ),
     total_tracked_minutes: Type.Integer({ description: "The task's finished time entries: their seconds summed, then rounded to the nearest minute (half up); running timers count once stopped" }),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -41,6 +50,7 @@ const Labels = Type.Array(LabelName, { maxItems: 50, description: "Label names: 
 const Assignee = Nullable(Type.String({ maxLength: 64 }), { description: 'A member of the workspace, or null' });
 const DueDate = Nullable(DateOnly);
 const Estimate = Nullable(Type.Integer({ minimum: 0, maximum: 1_000_000 }), { description: 'Minutes' });
+const ParentRef = Nullable(Type.String({ maxLength: 64 }), { description: "Another task of the project that is not a subtask itself (the task must have no subtasks), or null" });
 const SprintRef = Nullable(Type.String({ maxLength: 64 }), { description: "One of the project's sprints that has not ended, or null: the backlog" });
 
 export const CreateTaskBody = Type.Object(
@@ -54,6 +64,7 @@ export const CreateTaskBody = Type.Object(
     due_date: Type.Optional(DueDate),
     estimated_minutes: Type.Optional(Estimate),
     sprint_id: Type.Optional(SprintRef),
+    parent_id: Type.Optional(ParentRef),
   },
   { additionalProperties: false },
 );
@@ -70,6 +81,7 @@ export const UpdateTaskBody = Type.Object(
     due_date: Type.Optional(DueDate),
     estimated_minutes: Type.Optional(Estimate),
     sprint_id: Type.Optional(SprintRef),
+    parent_id: Type.Optional(ParentRef),
   },
   { additionalProperties: false },
 );
@@ -117,6 +129,7 @@ export const ListTasksQuery = Type.Object({
   label: Type.Optional(CsvFilter('Label; several separated by commas must all be present')),
   priority: Type.Optional(CsvFilter('Priority, or several separated by commas')),
   sprint: Type.Optional(CsvFilter('Sprint id, or `none` for the backlog; several separated by commas')),
+  parent: Type.Optional(Type.String({ maxLength: 64, description: 'Only the subtasks of this task; `none`: only tasks that are not subtasks' })),
   created_after: Type.Optional(DateOrDateTime),
   created_before: Type.Optional(DateOrDateTime),
   updated_after: Type.Optional(DateOrDateTime),

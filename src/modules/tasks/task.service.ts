@@ -25,7 +25,7 @@ import { presentEntry } from '../time-entries/time-entry.presenter.ts';
 import { timeEntryRepository } from '../time-entries/time-entry.repository.ts';
 import { presentTask, type Include, type Related } from './task.presenter.ts';
 import { taskRepository, type TaskFilter } from './task.repository.ts';
-import { assigneeError, sprintError, statusError, wipError } from './task.rules.ts';
+import { assigneeError, parentError, sprintError, statusError, wipError } from './task.rules.ts';
 import { statusRepository } from '../workflows/status.repository.ts';
 import type { CreateTaskInput, ListAllTasksInput, ListTasksInput, MoveTaskInput, TaskActivityInput, UpdateTaskInput } from './task.schemas.ts';
 
@@ -132,6 +132,7 @@ export class TaskService {
       priorities: priorities as Priority[] | undefined,
       assignees,
       sprints,
+      parent: q.parent === undefined ? undefined : q.parent === 'none' ? null : q.parent,
       labels: csv(q.label),
       createdAfter: instant(q.created_after, 'created_after'),
       createdBefore: instant(q.created_before, 'created_before'),
@@ -233,6 +234,18 @@ export class TaskService {
     if (room && room.room < 1) throw wipError(status, room.limit);
   }
 
+  /**
+   * A parent for the task (`task` null for a new one): see parentError. The parent is held (see
+   * taskRepository.parents), so it cannot become a subtask meanwhile; a task being changed is
+   * already held FOR UPDATE, so it cannot gain subtasks meanwhile (theirs must hold it too).
+   */
+  private async checkParent(tx: Db, projectId: string, parentId: string | null | undefined, task: Task | null): Promise<void> {
+    if (parentId === undefined || parentId === null) return;
+    const [parent] = await taskRepository(tx).parents([parentId]);
+    const error = parentError(parent, projectId, task);
+    if (error) throw error;
+  }
+
   private async checkAssignee(tx: Db, workspaceId: string, assignee: string | null | undefined): Promise<void> {
     if (assignee === undefined || assignee === null) return;
     if (!(await memberRepository(tx).isMember(workspaceId, assignee))) throw assigneeError();
@@ -280,6 +293,9 @@ export class TaskService {
       due_date: input.due_date ?? null,
       estimated_minutes: input.estimated_minutes ?? null,
       sprint_id: input.sprint_id ?? null,
+      parent_id: input.parent_id ?? null,
+      subtask_count: 0,
+      subtask_done_count: 0,
       created_by: p.userId,
       tracked_seconds: 0,
       version: 1,
@@ -302,6 +318,7 @@ export class TaskService {
     await this.checkRoom(tx, project.id, status, null);
     await this.checkAssignee(tx, project.workspace_id, input.assignee_id);
     await this.checkSprint(tx, project.id, input.sprint_id);
+    await this.checkParent(tx, project.id, input.parent_id, null);
     const draft = this.draft(p, input);
     const labels = await resolveLabels(tx, this.labelContext(p, draft.created_at), project.workspace_id, draft.labels);
     const task: Task = { ...draft, labels, workspace_id: project.workspace_id, project_id: project.id, number: project.last_task_number, status };
@@ -321,6 +338,7 @@ export class TaskService {
     }
     await this.checkAssignee(tx, before.workspace_id, input.assignee_id);
     if (input.sprint_id !== before.sprint_id) await this.checkSprint(tx, before.project_id, input.sprint_id);
+    if (input.parent_id !== undefined && input.parent_id !== before.parent_id) await this.checkParent(tx, before.project_id, input.parent_id, before);
     const changes: Parameters<ReturnType<typeof taskRepository>['update']>[2] = {};
     if (input.title !== undefined) changes.title = input.title;
     if (input.description !== undefined) changes.description = input.description;
@@ -331,6 +349,7 @@ export class TaskService {
     if (input.due_date !== undefined) changes.due_date = input.due_date;
     if (input.estimated_minutes !== undefined) changes.estimated_minutes = input.estimated_minutes;
     if (input.sprint_id !== undefined) changes.sprint_id = input.sprint_id;
+    if (input.parent_id !== undefined) changes.parent_id = input.parent_id;
     return this.write(tx, p, before, changes, 'task.updated');
   }
 
