@@ -1,3 +1,4 @@
+import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyReply, type FastifyServerOptions } from 'fastify';
@@ -24,6 +25,7 @@ import { sprintRoutes } from './modules/sprints/sprint.routes.ts';
 import { labelRoutes } from './modules/labels/label.routes.ts';
 import { statusRoutes } from './modules/workflows/status.routes.ts';
 import { commentRoutes } from './modules/comments/comment.routes.ts';
+import { attachmentRoutes } from './modules/attachments/attachment.routes.ts';
 import { taskRoutes } from './modules/tasks/task.routes.ts';
 import { timeEntryRoutes, timeTrackingRoutes } from './modules/time-entries/time-entry.routes.ts';
 import { timeReportRoutes } from './modules/time-reports/report.routes.ts';
@@ -207,6 +209,12 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   labelRoutes(app, deps);
   statusRoutes(app, deps);
   commentRoutes(app, deps);
+  // multipart/form-data is parsed only here (uploads): elsewhere it stays a 415, as any body
+  // that is not JSON or a form is. The routes read the file part themselves, as a stream.
+  await app.register(async (uploads) => {
+    await uploads.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1 } });
+    attachmentRoutes(uploads as unknown as App, deps);
+  });
   eventFeedRoutes(app, deps);
   timeEntryRoutes(app, deps);
   timeTrackingRoutes(app, deps);

@@ -27,6 +27,8 @@ export interface Config {
   /** How long a resolved API key stays cached in this process (revocation here is immediate). */
   authCacheMs: number;
   bodyLimit: number;
+  /** The largest attachment accepted, in bytes (SPRINTLANE_MAX_UPLOAD_BYTES, default 25 MiB). */
+  maxUploadBytes: number;
   /** Statement timeout on PostgreSQL, milliseconds. */
   statementTimeoutMs: number;
   /** Connections in the PostgreSQL pool of this instance. */
@@ -107,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     authCacheMs: int(env, 'SPRINTLANE_AUTH_CACHE_MS', databaseUrl ? 1000 : 60_000),
     bodyLimit: 1024 * 1024,
+    maxUploadBytes: int(env, 'SPRINTLANE_MAX_UPLOAD_BYTES', 25 * 1024 * 1024, 1, 1024 * 1024 * 1024),
     statementTimeoutMs: int(env, 'SPRINTLANE_STATEMENT_TIMEOUT_MS', 5000, 1),
     dbPoolSize: int(env, 'SPRINTLANE_DB_POOL_SIZE', 10, 1, 1000),
     dbPrepare: bool(env, 'SPRINTLANE_DB_PREPARE', true),

@@ -14,6 +14,9 @@ import { MemberService } from './modules/members/member.service.ts';
 import { ProjectService } from './modules/projects/project.service.ts';
 import { EventFeedService } from './modules/events/feed.service.ts';
 import { SprintService } from './modules/sprints/sprint.service.ts';
+import path from 'node:path';
+import { AttachmentService } from './modules/attachments/attachment.service.ts';
+import { AttachmentStore } from './modules/attachments/storage.ts';
 import { CommentService } from './modules/comments/comment.service.ts';
 import { StatusService } from './modules/workflows/status.service.ts';
 import { LabelService } from './modules/labels/label.service.ts';
@@ -38,6 +41,8 @@ export interface Deps {
   resolver: KeyResolver;
   rateLimiter: RateLimiter;
   mutate: Mutate;
+  /** Attachments' files, under the data directory. */
+  attachmentStore: AttachmentStore;
   metrics: Metrics;
   services: {
     workspaces: WorkspaceService;
@@ -48,6 +53,7 @@ export interface Deps {
     labels: LabelService;
     statuses: StatusService;
     comments: CommentService;
+    attachments: AttachmentService;
     sprints: SprintService;
     events: EventFeedService;
     timeEntries: TimeEntryService;
@@ -105,6 +111,7 @@ export function createDeps(
   const projects = new ProjectService({ db, clock, ids, forgetAll: forget.forgetAll });
   const timeEntries = new TimeEntryService({ db, clock, ids });
   const apiKeys = new ApiKeyService({ db, clock, ids, forgetKey: (id) => resolver.forgetKey(id) });
+  const attachmentStore = new AttachmentStore(path.join(config.dataDir, 'attachments'));
   return {
     config,
     database,
@@ -114,16 +121,18 @@ export function createDeps(
     resolver,
     rateLimiter: new RateLimiter(config),
     mutate: makeMutate(database, clock),
+    attachmentStore,
     metrics: createMetrics(),
     services: {
       workspaces: new WorkspaceService({ db, clock, ids, ...forget }),
       members: new MemberService({ db, clock, ids, ...forget }),
       projects,
-      tasks: new TaskService({ db, clock, ids, projects }),
+      tasks: new TaskService({ db, clock, ids, projects, attachments: attachmentStore }),
       taskBatch: new TaskBatchService({ clock, ids, projects }),
       labels: new LabelService({ db, clock, ids }),
       statuses: new StatusService({ db, clock, ids, projects }),
       comments: new CommentService({ db, clock, ids }),
+      attachments: new AttachmentService({ database, clock, ids, store: attachmentStore, maxBytes: config.maxUploadBytes }),
       sprints: new SprintService({ db, clock, ids, projects }),
       events: new EventFeedService({ db }),
       timeEntries,

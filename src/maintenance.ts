@@ -5,6 +5,7 @@ const EXPIRE_EVERY_MS = 10 * 60 * 1000;
 const HOUSEKEEP_EVERY_MS = 60 * 1000;
 const AUTO_STOP_EVERY_MS = 60 * 1000;
 const SEQUENCE_EVERY_MS = 1000;
+const SWEEP_FILES_EVERY_MS = 60 * 60 * 1000;
 
 /**
  * Periodic housekeeping: expired Idempotency-Key records are deleted (lookups already ignore them,
@@ -13,7 +14,8 @@ const SEQUENCE_EVERY_MS = 1000;
  * timers left running past their workspace's maximum are stopped at it (every minute, and once at
  * start; safe with several instances, see TimeEntryService.autoStopOverdue), and committed events
  * get their places in the change feed within a second even when nobody reads it (one sequencer at
- * a time across instances, see events/sequencer.ts).
+ * a time across instances, see events/sequencer.ts), and every hour attachment files that no row
+ * names any more (failed uploads, tasks deleted with their project) are removed.
  */
 export function startMaintenance(deps: Deps): { stop(): void } {
   const expire = async () => {
@@ -35,7 +37,12 @@ export function startMaintenance(deps: Deps): { stop(): void } {
     const placed = await sequenceAll(deps.database.db);
     if (placed > 0) deps.logger.debug({ placed }, 'events placed in the change feed');
   };
+  const sweepFiles = async () => {
+    const removed = await deps.services.attachments.sweep();
+    if (removed > 0) deps.logger.info({ removed }, 'attachment files without an attachment removed');
+  };
   const timers = [
+    setInterval(() => void sweepFiles().catch((err: unknown) => deps.logger.warn({ err }, 'sweeping attachment files failed')), SWEEP_FILES_EVERY_MS),
     setInterval(() => void sequence().catch((err: unknown) => deps.logger.warn({ err }, 'placing events in the change feed failed')), SEQUENCE_EVERY_MS),
     setInterval(() => void autoStop().catch(autoStopFailed), AUTO_STOP_EVERY_MS),
     setInterval(() => void expire().catch((err: unknown) => deps.logger.warn({ err }, 'maintenance failed')), EXPIRE_EVERY_MS),

@@ -2,7 +2,9 @@
 // exercised through app.inject. Every response is checked against the schema its route declares.
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsImport from 'ajv-formats';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pg from 'pg';
@@ -82,7 +84,15 @@ async function openTestDatabase(config: Config): Promise<{ database: Database; d
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const adminKey = `test_admin_${randomBytes(16).toString('hex')}`;
-  const config = loadConfig({ SPRINTLANE_ADMIN_TOKEN: adminKey, LOG_LEVEL: 'info', ...(process.env.SPRINTLANE_TEST_DATABASE_URL ? { DATABASE_URL: 'postgres://test' } : {}), ...options.env });
+  // Files the server keeps (attachments) go to a directory of this app's own, removed on close.
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sprintlane-test-'));
+  const config = loadConfig({
+    SPRINTLANE_ADMIN_TOKEN: adminKey,
+    LOG_LEVEL: 'info',
+    SPRINTLANE_DATA_DIR: dataDir,
+    ...(process.env.SPRINTLANE_TEST_DATABASE_URL ? { DATABASE_URL: 'postgres://test' } : {}),
+    ...options.env,
+  });
   const { database, drop } = await openTestDatabase(config);
   const logs: string[] = [];
   const sink = new Writable({
@@ -166,6 +176,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       await app.close();
       await database.close();
       await drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -32,7 +32,7 @@ interface Doc {
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 /** Which resource an {id} names, from the path segment in front of it. */
-type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user' | 'timeEntry' | 'sprint' | 'label' | 'comment';
+type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user' | 'timeEntry' | 'sprint' | 'label' | 'comment' | 'attachment';
 const KIND_BY_SEGMENT: Record<string, Kind> = {
   workspaces: 'workspace',
   projects: 'project',
@@ -45,8 +45,9 @@ const KIND_BY_SEGMENT: Record<string, Kind> = {
   sprints: 'sprint',
   labels: 'label',
   comments: 'comment',
+  attachments: 'attachment',
 };
-const PREFIX: Record<Exclude<Kind, 'timeEntry'>, string> = { workspace: 'ws', project: 'proj', task: 'task', member: 'mem', apiKey: 'key', user: 'user', sprint: 'spr', label: 'lbl', comment: 'cmt' };
+const PREFIX: Record<Exclude<Kind, 'timeEntry'>, string> = { workspace: 'ws', project: 'proj', task: 'task', member: 'mem', apiKey: 'key', user: 'user', sprint: 'spr', label: 'lbl', comment: 'cmt', attachment: 'att' };
 
 /** Instance-administration routes refuse a non-administrator with 403 whatever the id; every other one says 404. */
 const INSTANCE_ADMIN_PATHS = /^\/v1\/admin\//;
@@ -158,6 +159,15 @@ beforeAll(async () => {
   const comment = await t.request({ method: 'POST', url: `/v1/tasks/${task.id}/comments`, key: owner.key, body: { body: 'probe' } });
   expect(comment.status, comment.text).toBe(201);
   ids.comment = comment.body.data.id;
+  const boundary = 'tenancy-boundary';
+  const upload = await t.app.inject({
+    method: 'POST',
+    url: `/v1/tasks/${task.id}/attachments`,
+    headers: { authorization: `Bearer ${owner.key}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nprobe\r\n--${boundary}--\r\n`,
+  });
+  expect(upload.statusCode, upload.body).toBe(201);
+  ids.attachment = upload.json().data.id;
   const sprint2 = await t.request({ method: 'POST', url: `/v1/projects/${otherProject.id}/sprints`, key: owner.key, body: { name: unique('Sprint ') } });
   expect(sprint2.status, sprint2.text).toBe(201);
   otherSprint = sprint2.body.data;
@@ -200,6 +210,8 @@ async function ownerView(kind: Kind, id: string): Promise<Response> {
       return t.request({ url: `/v1/labels/${id}`, key: owner.key });
     case 'comment':
       return t.request({ url: `/v1/comments/${id}`, key: owner.key });
+    case 'attachment':
+      return t.request({ url: `/v1/attachments/${id}`, key: owner.key });
   }
 }
 

@@ -135,6 +135,20 @@ export interface CommentsTable {
   updated_at: Timestamp;
 }
 
+export interface AttachmentsTable {
+  id: string;
+  workspace_id: string;
+  project_id: string;
+  task_id: string;
+  uploaded_by: string | null;
+  filename: string;
+  content_type: string;
+  /** int8: read as a string (see pg-text.ts); presented as a number. */
+  size_bytes: ColumnType<string, number, number>;
+  sha256: string;
+  created_at: Timestamp;
+}
+
 export type StatusCategory = 'todo' | 'in_progress' | 'done';
 
 /** A project's board column. Tasks reference it by (project_id, key). */
@@ -235,6 +249,7 @@ export interface DB {
   labels: LabelsTable;
   project_statuses: ProjectStatusesTable;
   comments: CommentsTable;
+  attachments: AttachmentsTable;
   time_entries: TimeEntriesTable;
   events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -251,4 +266,5 @@ export type Sprint = Selectable<SprintsTable>;
 export type Label = Selectable<LabelsTable>;
 export type ProjectStatus = Selectable<ProjectStatusesTable>;
 export type Comment = Selectable<CommentsTable>;
+export type Attachment = Selectable<AttachmentsTable>;
 export type TimeEntry = Selectable<TimeEntriesTable>;

@@ -1,12 +1,11 @@
 import { Type, type Static } from 'typebox';
 import { ActorSchema, ChangesSchema, DateOnly, DateOrDateTime, Id, Nullable, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { AttachmentSchema } from '../attachments/attachment.schemas.ts';
 import { CommentSchema } from '../comments/comment.schemas.ts';
 import { LabelName } from '../labels/label.schemas.ts';
 import { TimeEntrySchema } from '../time-entries/time-entry.schemas.ts';
 
 export const PrioritySchema = StringEnum(['low', 'medium', 'high', 'urgent'], { description: 'Priority level' });
-
-const Related = Type.Array(Type.Object({}, { additionalProperties: true }));
 
 export const TaskSchema = Type.Object(
   {
@@ -38,7 +37,7 @@ export const TaskSchema = Type.Object(
     updated_at: Timestamp,
     comments: Type.Optional(Type.Array(CommentSchema, { description: "With include=comments: the task's 100 most recent comments, newest first (GET /v1/tasks/{id}/comments lists them all)" })),
     time_entries: Type.Optional(Type.Array(TimeEntrySchema, { description: "With include=time_entries: the task's 100 most recent entries, newest first (GET /v1/tasks/{id}/time-entries lists them all)" })),
-    attachments: Type.Optional(Related),
+    attachments: Type.Optional(Type.Array(AttachmentSchema, { description: "With include=attachments: the task's attachments, oldest first" })),
   },
   { additionalProperties: false },
 );

@@ -5,7 +5,7 @@ import { checkIfMatch } from '../../http/etag.ts';
 import { errors } from '../../http/errors.ts';
 import { actorOf, projectVisible, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
 import { authorize, workspacesWhere } from '../../access/access.ts';
-import { inTransaction } from '../../db/after-commit.ts';
+import { afterCommit, inTransaction } from '../../db/after-commit.ts';
 import { can, ROLES } from '../../access/roles.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Ids } from '../../lib/ids.ts';
@@ -15,6 +15,9 @@ import { toPage } from '../../lib/pagination.ts';
 import { iso, parseInstant } from '../../lib/time.ts';
 import { resolveLabels, type LabelContext } from '../labels/label.service.ts';
 import { presentComment } from '../comments/comment.presenter.ts';
+import { presentAttachment } from '../attachments/attachment.presenter.ts';
+import { attachmentRepository } from '../attachments/attachment.repository.ts';
+import type { AttachmentStore } from '../attachments/storage.ts';
 import { commentRepository } from '../comments/comment.repository.ts';
 import { memberRepository } from '../members/member.repository.ts';
 import { projectRepository } from '../projects/project.repository.ts';
@@ -114,6 +117,8 @@ export interface TaskServiceDeps {
   clock: Clock;
   ids: Ids;
   projects: ProjectService;
+  /** Where attachments' files are: a deleted task's go once it is gone. */
+  attachments: AttachmentStore;
 }
 
 export class TaskService {
@@ -178,14 +183,16 @@ export class TaskService {
   private async related(tasks: Task[], include: readonly Include[]): Promise<(t: Task) => Related> {
     if (tasks.length === 0) return () => ({});
     const ids = tasks.map((t) => t.id);
-    const [entries, comments] = await Promise.all([
+    const [entries, comments, attachments] = await Promise.all([
       include.includes('time_entries') ? timeEntryRepository(this.deps.db).recentForTasks(ids, EMBEDDED_RELATED) : undefined,
       include.includes('comments') ? commentRepository(this.deps.db).recentForTasks(ids, EMBEDDED_RELATED) : undefined,
+      include.includes('attachments') ? attachmentRepository(this.deps.db).forTasks(ids) : undefined,
     ]);
     return (t) => {
       const out: Related = {};
       if (entries) out.time_entries = (entries.get(t.id) ?? []).map(presentEntry);
       if (comments) out.comments = (comments.get(t.id) ?? []).map(presentComment);
+      if (attachments) out.attachments = (attachments.get(t.id) ?? []).map(presentAttachment);
       return out;
     };
   }
@@ -377,7 +384,10 @@ export class TaskService {
     if (!found || !projectVisible(p, found.workspace_id, found.project_id)) return { id, deleted: true as const };
     authorize(p, found.workspace_id, 'task:write', 'Task', found.project_id);
     checkIfMatch(ifMatch, found.version);
+    const files = await attachmentRepository(tx).idsOfTask(found.id);
     await taskRepository(tx).delete(found, this.deps.clock.now());
+    // The rows go with the task (a foreign key); the files once that has committed.
+    if (files.length > 0) afterCommit(tx, () => void Promise.all(files.map((f) => this.deps.attachments.remove(f))).catch(() => undefined));
     await recordEvent(tx, this.deps.ids, actorOf(p), {
       workspaceId: found.workspace_id,
       projectId: found.project_id,
