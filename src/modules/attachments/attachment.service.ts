@@ -1,14 +1,14 @@
 import type { Readable } from 'node:stream';
 import type { Database, Db } from '../../db/database.ts';
 import { afterCommit, inTransaction } from '../../db/after-commit.ts';
-import type { Attachment, Task } from '../../db/schema.ts';
+import type { Attachment } from '../../db/schema.ts';
 import { recordEvent } from '../../events/event.repository.ts';
 import { AppError, errors } from '../../http/errors.ts';
 import { actorOf, projectVisible, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
 import { authorize } from '../../access/access.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Ids } from '../../lib/ids.ts';
-import { taskRepository } from '../tasks/task.repository.ts';
+import { visibleTask } from '../tasks/task.service.ts';
 import { presentAttachment } from './attachment.presenter.ts';
 import { attachmentRepository } from './attachment.repository.ts';
 import { ACCEPTED, acceptedType } from './content-type.ts';
@@ -42,13 +42,6 @@ const tooLarge = (max: number) => new AppError(413, 'FILE_TOO_LARGE', `The file 
 export class AttachmentService {
   constructor(private readonly deps: AttachmentServiceDeps) {}
 
-  private async task(db: Db, p: Principal, id: string, action: 'task:read' | 'task:write'): Promise<Task> {
-    const task = await taskRepository(db).find(visibleWorkspaceIds(p), id);
-    if (!task || !projectVisible(p, task.workspace_id, task.project_id)) throw errors.notFound('Task');
-    authorize(p, task.workspace_id, action, 'Task', task.project_id);
-    return task;
-  }
-
   private async load(db: Db, p: Principal, id: string, lock = false): Promise<Attachment> {
     const a = await attachmentRepository(db).find(visibleWorkspaceIds(p), id, lock);
     if (!a || !projectVisible(p, a.workspace_id, a.project_id)) throw errors.notFound('Attachment');
@@ -57,7 +50,7 @@ export class AttachmentService {
   }
 
   async list(p: Principal, taskId: string) {
-    const task = await this.task(this.deps.database.db, p, taskId, 'task:read');
+    const task = await visibleTask(this.deps.database.db, p, taskId, 'task:read');
     return (await attachmentRepository(this.deps.database.db).list(task.id)).map(presentAttachment);
   }
 
@@ -77,7 +70,7 @@ export class AttachmentService {
    * and event are committed (a failed commit removes the file).
    */
   async upload(p: Principal, taskId: string, readPart: () => Promise<UploadedPart | undefined>) {
-    const task = await this.task(this.deps.database.db, p, taskId, 'task:write');
+    const task = await visibleTask(this.deps.database.db, p, taskId, 'task:write');
     const part = await readPart();
     if (!part) throw errors.badRequest('Send the file as a multipart/form-data part named `file`', 'file', 'FILE_REQUIRED');
     const type = acceptedType(part.mimetype);

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/database.ts';
-import type { Comment, Task } from '../../db/schema.ts';
+import type { Comment } from '../../db/schema.ts';
 import { diff, recordEvent } from '../../events/event.repository.ts';
 import { checkIfMatch } from '../../http/etag.ts';
 import { errors } from '../../http/errors.ts';
@@ -9,7 +9,7 @@ import { can } from '../../access/roles.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Ids } from '../../lib/ids.ts';
 import { toPage } from '../../lib/pagination.ts';
-import { taskRepository } from '../tasks/task.repository.ts';
+import { visibleTask } from '../tasks/task.service.ts';
 import { presentComment } from './comment.presenter.ts';
 import { commentRepository } from './comment.repository.ts';
 import type { CommentInput, ListCommentsInput } from './comment.schemas.ts';
@@ -24,13 +24,6 @@ export interface CommentServiceDeps {
 export class CommentService {
   constructor(private readonly deps: CommentServiceDeps) {}
 
-  private async task(db: Db, p: Principal, id: string, action: 'task:read' | 'comment:write'): Promise<Task> {
-    const task = await taskRepository(db).find(visibleWorkspaceIds(p), id);
-    if (!task || !projectVisible(p, task.workspace_id, task.project_id)) throw errors.notFound('Task');
-    authorize(p, task.workspace_id, action, 'Task', task.project_id);
-    return task;
-  }
-
   private async load(db: Db, p: Principal, id: string, lock = false): Promise<Comment> {
     const comment = await commentRepository(db).find(visibleWorkspaceIds(p), id, lock);
     if (!comment || !projectVisible(p, comment.workspace_id, comment.project_id)) throw errors.notFound('Comment');
@@ -39,7 +32,7 @@ export class CommentService {
   }
 
   async list(p: Principal, taskId: string, q: ListCommentsInput) {
-    const task = await this.task(this.deps.db, p, taskId, 'task:read');
+    const task = await visibleTask(this.deps.db, p, taskId, 'task:read');
     const page = toPage(q);
     const { rows, total } = await commentRepository(this.deps.db).list(task.id, q.order ?? 'asc', page.perPage, page.offset);
     return { page, total, items: rows.map(presentComment) };
@@ -51,7 +44,7 @@ export class CommentService {
   }
 
   async create(tx: Db, p: Principal, taskId: string, input: CommentInput) {
-    const task = await this.task(tx, p, taskId, 'comment:write');
+    const task = await visibleTask(tx, p, taskId, 'comment:write');
     const now = this.deps.clock.now();
     const comment = await commentRepository(tx).insert({
       id: this.deps.ids.next('cmt'),

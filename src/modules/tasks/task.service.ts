@@ -6,7 +6,7 @@ import { errors } from '../../http/errors.ts';
 import { actorOf, projectVisible, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
 import { authorize, workspacesWhere } from '../../access/access.ts';
 import { afterCommit, inTransaction } from '../../db/after-commit.ts';
-import { can, ROLES } from '../../access/roles.ts';
+import { can, ROLES, type Action } from '../../access/roles.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Ids } from '../../lib/ids.ts';
 import { looksLikeId } from '../../lib/ids.ts';
@@ -112,6 +112,18 @@ export async function writeTaskChanges(tx: Db, ids: Ids, p: Principal, changed: 
   await repo.recordChange(events, changed.flatMap(({ before, after }) => sprintLogRows(before, after, at)));
 }
 
+/**
+ * A task the caller can see, with their right to `action` on it: 404 for a task that is not
+ * there or not theirs to see, 403 for a role too low. For the task's own routes and its
+ * relations' (comments, attachments).
+ */
+export async function visibleTask(db: Db, p: Principal, id: string, action: Action, lock = false): Promise<Task> {
+  const task = await taskRepository(db).find(visibleWorkspaceIds(p), id, lock);
+  if (!task || !projectVisible(p, task.workspace_id, task.project_id)) throw errors.notFound('Task');
+  authorize(p, task.workspace_id, action, 'Task', task.project_id);
+  return task;
+}
+
 export interface TaskServiceDeps {
   db: Db;
   clock: Clock;
@@ -197,11 +209,8 @@ export class TaskService {
     };
   }
 
-  private async load(db: Db, p: Principal, id: string, action: 'task:read' | 'task:write', lock = false): Promise<Task> {
-    const task = await taskRepository(db).find(visibleWorkspaceIds(p), id, lock);
-    if (!task || !projectVisible(p, task.workspace_id, task.project_id)) throw errors.notFound('Task');
-    authorize(p, task.workspace_id, action, 'Task', task.project_id);
-    return task;
+  private load(db: Db, p: Principal, id: string, action: 'task:read' | 'task:write', lock = false): Promise<Task> {
+    return visibleTask(db, p, id, action, lock);
   }
 
   async get(p: Principal, id: string, includeParam: string | undefined) {
