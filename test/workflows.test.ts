@@ -75,7 +75,11 @@ describe('workflows', () => {
     const events = await t.database.db.selectFrom('events').select(['type', 'changes']).where('project_id', '=', p.id).where('type', 'in', ['status.created', 'status.updated', 'project.updated']).orderBy('seq').execute();
     expect(events.map((e) => e.type)).toEqual(['status.created', 'project.updated', 'status.created', 'project.updated', 'status.updated', 'project.updated', 'status.updated', 'project.updated']);
     expect(events[4]!.changes).toEqual({ name: { from: 'Shipped', to: 'Released' }, wip_limit: { from: null, to: 5 }, position: { from: 6, to: 0 } });
-    // If-Match on a column.
+    // One column, with its ETag; If-Match on a column.
+    const one = await t.request({ url: `/v1/projects/${p.id}/statuses/qa`, key: owner.key });
+    expect(one.body.data).toMatchObject({ key: 'qa', name: 'QA', position: 3 });
+    expect(one.headers.etag).toBeTruthy();
+    expectError(await t.request({ url: `/v1/projects/${p.id}/statuses/nope`, key: owner.key }), 404, 'NOT_FOUND');
     const stale = await patchColumn(owner, p.id, 'qa', { name: 'Quality' }, { 'if-match': '"v99"' });
     expectError(stale, 412, 'PRECONDITION_FAILED');
   });

@@ -24,6 +24,13 @@ export function statusRoutes(app: App, deps: Deps): void {
     schema: { operationId: 'createStatus', summary: 'Add a column to the workflow (at `position`, by default the end)', tags, params: PathId, body: CreateStatusBody, response: withErrors({ 201: One(StatusSchema) }, ...MUTATION_ERRORS) },
   }, async (req, reply) => ({ data: await deps.mutate(req, reply, 201, (tx) => svc.create(tx, req.principal!, req.params.id, req.body)) }));
 
+  app.get('/v1/projects/:id/statuses/:key', {
+    schema: { operationId: 'getStatus', summary: 'One column of the workflow', tags, params: StatusPath, response: withErrors({ 200: One(StatusSchema) }) },
+  }, async (req, reply) => {
+    const r = await svc.get(req.principal!, req.params.id, req.params.key);
+    return sendVersioned(reply, r.status, r.version);
+  });
+
   for (const method of ['put', 'patch'] as const) {
     app[method]('/v1/projects/:id/statuses/:key', {
       schema: {

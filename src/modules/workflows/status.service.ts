@@ -35,6 +35,14 @@ export class StatusService {
     return (await statusRepository(this.deps.db).list(project.id)).map((s) => presentStatus(s, s.task_count));
   }
 
+  async get(p: Principal, projectId: string, key: string) {
+    const project = await this.deps.projects.load(this.deps.db, p, projectId, 'project:read');
+    const repo = statusRepository(this.deps.db);
+    const status = await repo.find(project.id, key);
+    if (!status) throw errors.notFound('Status');
+    return { status: presentStatus(status, await repo.taskCount(project.id, key)), version: status.version };
+  }
+
   async create(tx: Db, p: Principal, projectId: string, input: CreateStatusInput) {
     const project = await this.deps.projects.load(tx, p, projectId, 'project:update', true);
     const repo = statusRepository(tx);
