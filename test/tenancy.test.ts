@@ -6,30 +6,7 @@ import { base62 } from '../src/lib/ids.ts';
 import { fingerprint } from './assertions.ts';
 import { createTestApp, type Response, type TestApp } from './app.ts';
 import { addMember, makeTask, makeUser, makeWorld, unique, type Actor } from './factories.ts';
-
-interface JsonSchema {
-  type?: string | string[];
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  format?: string;
-  anyOf?: JsonSchema[];
-  enum?: unknown[];
-  const?: unknown;
-  minLength?: number;
-  maxLength?: number;
-  minimum?: number;
-  items?: JsonSchema;
-  minItems?: number;
-}
-interface Operation {
-  operationId: string;
-  requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
-}
-interface Doc {
-  paths: Record<string, Record<string, Operation>>;
-}
-
-const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+import { METHODS, Sampler, type Doc, type FieldValues, type Operation } from './helpers/openapi-sample.ts';
 
 /** Which resource an {id} names, from the path segment in front of it. */
 type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user' | 'timeEntry' | 'sprint' | 'label' | 'comment' | 'attachment';
@@ -67,7 +44,7 @@ function kindOf(path: string): Kind {
 }
 
 /** Values that are valid for fields whose schema alone cannot say (a workflow status, a role). */
-const FIELD_VALUES: Record<string, () => unknown> = {
+const FIELD_VALUES: FieldValues = {
   status: () => 'todo',
   role: () => 'viewer',
   email: () => `${unique('probe')}@example.test`,
@@ -84,39 +61,9 @@ function queryFor(route: string): string {
   return route.startsWith('/time-trackings/') ? `?company_slug=${strangerSlugs.company_slug}&project_slug=${strangerSlugs.project_slug}` : '';
 }
 
-/** A valid body from the operation's request schema: required fields, plus the well-known ones it has. */
-function bodyFor(path: string, method: string, op: Operation): Record<string, unknown> | undefined {
-  const schema = op.requestBody?.content?.['application/json']?.schema;
-  return schema ? objectFor(schema, `${method.toUpperCase()} ${path}`) : undefined;
-}
-
-function objectFor(schema: JsonSchema, where: string): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
-  for (const [field, prop] of Object.entries(schema.properties ?? {})) {
-    const required = schema.required?.includes(field) ?? false;
-    if (FIELD_VALUES[field] && field !== 'role') body[field] = FIELD_VALUES[field]();
-    else if (FIELD_VALUES[field] && required) body[field] = FIELD_VALUES[field]();
-    else if (required) body[field] = sample(prop, `${where} ${field}`);
-  }
-  return body;
-}
-
-function sample(s: JsonSchema, where: string): unknown {
-  if (s.const !== undefined) return s.const;
-  if (s.enum?.length) return s.enum[0];
-  if (s.anyOf?.length) return sample(s.anyOf[0]!, where);
-  const type = Array.isArray(s.type) ? s.type[0] : s.type;
-  if (type === 'string') {
-    if (s.format === 'email') return `${unique('probe')}@example.test`;
-    if (s.format) throw new Error(`${where}: cannot make a value of format ${s.format}; add it to FIELD_VALUES`);
-    return 'probe'.padEnd(Math.max(s.minLength ?? 1, 5), 'x').slice(0, s.maxLength ?? 100);
-  }
-  if (type === 'integer' || type === 'number') return Math.max(s.minimum ?? 1, 1);
-  if (type === 'boolean') return false;
-  if (type === 'array') return Array.from({ length: s.minItems ?? 0 }, () => sample(s.items!, `${where}[]`));
-  if (type === 'object') return objectFor(s, where);
-  throw new Error(`${where}: cannot make a value for ${JSON.stringify(s)}`);
-}
+/** Valid bodies from each operation's request schema (see helpers/openapi-sample.ts). */
+const sampler = new Sampler(FIELD_VALUES);
+const bodyFor = (path: string, method: string, op: Operation) => sampler.body(path, method, op);
 
 // Time entries have integer ids: a random one far beyond any this test creates.
 const randomId = (kind: Kind) => (kind === 'timeEntry' ? String(1_000_000_000 + Math.floor(Math.random() * 1_000_000_000)) : `${PREFIX[kind]}_${base62(16)}`);

@@ -1,0 +1,211 @@
+// The role × operation table (test/access-table.json), proved over HTTP: every operation of the
+// OpenAPI document is in the table, and each role gets exactly what the table says on the
+// resources of a workspace's owner. A read-only key makes no successful write at all.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fingerprint } from './assertions.ts';
+import { createTestApp, type Response, type TestApp } from './app.ts';
+import { addMember, makeKey, makeTask, makeUser, makeWorld, unique, type Actor } from './factories.ts';
+import { operations, Sampler, type Doc } from './helpers/openapi-sample.ts';
+
+type Role = 'viewer' | 'member' | 'admin' | 'owner';
+const ROLES: Role[] = ['viewer', 'member', 'admin', 'owner'];
+type Rule = Role | 'public' | 'authenticated' | 'instance-admin';
+interface Entry {
+  /** The least role that may call it on the owner's resources; or who else may. */
+  allow: Rule;
+  /**
+   * How a role below `allow` is refused: 403 by default; 404 where the resource is hidden from it;
+   * `unchanged` for a DELETE that answers 200, as for a resource that is not there, and changes nothing.
+   */
+  refusal?: 403 | 404 | 'unchanged';
+  why?: string;
+}
+
+const TABLE_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'access-table.json');
+const table = JSON.parse(readFileSync(TABLE_FILE, 'utf8')).operations as Record<string, Entry>;
+
+/** DELETEs run last, leaves first, so that each still finds what it deletes. */
+const DELETE_ORDER = ['deleteAttachment', 'deleteComment', 'deleteTimeEntry', 'deleteTimeTracking', 'deleteLabel', 'deleteStatus', 'deleteSprint', 'deleteTask', 'deleteProject', 'removeMember', 'revokeApiKey'];
+
+let t: TestApp;
+let doc: Doc;
+const actors = {} as Record<Role, Actor>;
+const ids: Record<string, string> = {};
+let slugs: { company_slug: string; project_slug: string };
+let taskUuid: string;
+
+beforeAll(async () => {
+  t = await createTestApp({ env: { SPRINTLANE_RATE_LIMIT: 'false' } });
+  doc = (await t.request<Doc>({ url: '/openapi.json' })).body;
+  const world = await makeWorld(t);
+  actors.owner = world.owner;
+  for (const role of ['admin', 'member', 'viewer'] as const) {
+    actors[role] = await makeUser(t);
+    await addMember(t, world.owner, world.workspace.id, actors[role], role);
+  }
+  const extra = await makeUser(t);
+  const membership = await addMember(t, world.owner, world.workspace.id, extra, 'member');
+  const task = await makeTask(t, world.owner, world.project.id);
+  taskUuid = task.uuid;
+  slugs = { company_slug: world.workspace.slug, project_slug: world.project.slug };
+  const post = async (url: string, body: unknown) => {
+    const res = await t.request({ method: 'POST', url, key: world.owner.key, body });
+    expect(res.status, `${url}: ${res.text}`).toBe(201);
+    return res.body.data;
+  };
+  ids.workspaces = world.workspace.id;
+  ids.projects = world.project.id;
+  ids.tasks = task.id;
+  ids.members = membership.id;
+  ids.sprints = (await post(`/v1/projects/${world.project.id}/sprints`, { name: unique('Sprint ') })).id;
+  ids.labels = (await post(`/v1/workspaces/${world.workspace.id}/labels`, { name: unique('label-') })).id;
+  ids.comments = (await post(`/v1/tasks/${task.id}/comments`, { body: 'the owner says' })).id;
+  ids['time-entries'] = String((await post('/v1/time-entries', { task_id: task.id, duration_minutes: 30 })).id);
+  ids['time-trackings'] = String((await post('/time-trackings', { ...slugs, task_uuid: task.uuid })).id);
+  const boundary = 'roles-boundary';
+  const upload = await t.app.inject({
+    method: 'POST',
+    url: `/v1/tasks/${task.id}/attachments`,
+    headers: { authorization: `Bearer ${world.owner.key}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nprobe\r\n--${boundary}--\r\n`,
+  });
+  expect(upload.statusCode, upload.body).toBe(201);
+  ids.attachments = upload.json().data.id;
+  ids.users = world.owner.userId;
+  ids['api-keys'] = world.owner.keyId;
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+let counter = 0;
+const sampler = () =>
+  new Sampler({
+    status: () => 'todo',
+    role: () => 'viewer',
+    name: () => unique('Probe '),
+    title: () => unique('Probe '),
+    key: () => `probe-${++counter}`,
+    id: () => ids.tasks,
+    task_id: () => ids.tasks,
+    task_uuid: () => taskUuid,
+    // Entries of 10 minutes from different days, so that none overlaps another.
+    duration_minutes: () => 10,
+    date: () => new Date(Date.UTC(2026, 0, 1 + ++counter)).toISOString().slice(0, 10),
+    company_slug: () => slugs.company_slug,
+    project_slug: () => slugs.project_slug,
+  });
+
+function urlOf(route: string): string {
+  const url = route.replace(/\/([^/]+)\/\{id\}/, (_m, segment: string) => {
+    const id = ids[segment];
+    if (!id) throw new Error(`${route}: no resource for {id} after /${segment}/; add one to the roles sweep`);
+    return `/${segment}/${id}`;
+  });
+  const filled = url.replace('{key}', 'todo');
+  return filled.startsWith('/time-trackings') ? `${filled}?company_slug=${slugs.company_slug}&project_slug=${slugs.project_slug}` : filled;
+}
+
+/** Refused for the caller's role: a 403, a hidden resource's 404, or a batch whose every refused item was one. */
+function refusal(res: Response): number | undefined {
+  if (res.status === 403 || res.status === 404) return res.status;
+  const items = res.body?.error?.code === 'BATCH_REJECTED' ? (res.body.error.details.errors as Array<{ status: number }>) : [];
+  if (items.length > 0 && items.every((e) => e.status === 403)) return 403;
+  return undefined;
+}
+
+async function call(route: string, method: string, key: string | undefined, body: unknown): Promise<Response> {
+  if (route.endsWith('/attachments') && method === 'post') {
+    const boundary = 'sweep-boundary';
+    const res = await t.app.inject({
+      method: 'POST',
+      url: urlOf(route),
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.txt"\r\nContent-Type: text/plain\r\n\r\nsweep\r\n--${boundary}--\r\n`,
+    });
+    return { status: res.statusCode, headers: res.headers, body: res.json(), text: res.body };
+  }
+  return t.request({ method: method.toUpperCase(), url: urlOf(route), key, body });
+}
+
+describe('roles × operations', () => {
+  it('has an entry for every operation of the OpenAPI document, and none for an operation it lacks', () => {
+    const ops = new Set(operations(doc).map(([, , op]) => op.operationId));
+    expect([...ops].filter((id) => !table[id]).sort(), 'operations missing from test/access-table.json').toEqual([]);
+    expect(Object.keys(table).filter((id) => !ops.has(id)).sort(), 'entries of test/access-table.json for operations that do not exist').toEqual([]);
+  });
+
+  it('gives each role exactly what the table says on the owner\'s resources, and a viewer changes nothing', async () => {
+    const ranked = operations(doc).filter(([, , op]) => ROLES.includes(table[op.operationId]!.allow as Role));
+    const writesLast = [
+      ...ranked.filter(([, m]) => m !== 'delete'),
+      ...ranked.filter(([, m]) => m === 'delete').sort(([, , a], [, , b]) => {
+        const [ia, ib] = [DELETE_ORDER.indexOf(a.operationId), DELETE_ORDER.indexOf(b.operationId)];
+        if (ia < 0 || ib < 0) throw new Error(`place ${ia < 0 ? a.operationId : b.operationId} in DELETE_ORDER`);
+        return ia - ib;
+      }),
+    ];
+    const problems: string[] = [];
+    const seen: Record<string, Record<Role, number>> = {};
+    const run = async (route: string, method: string, op: { operationId: string }, role: Role) => {
+      const entry = table[op.operationId]!;
+      const allowed = ROLES.indexOf(role) >= ROLES.indexOf(entry.allow as Role);
+      const unchanged = !allowed && entry.refusal === 'unchanged' ? await fingerprint(t.database.db) : undefined;
+      const res = await call(route, method, actors[role].key, sampler().body(route, method, op as never));
+      if (unchanged) {
+        if (res.status !== 200 || JSON.stringify(await fingerprint(t.database.db)) !== JSON.stringify(unchanged)) {
+          problems.push(`${op.operationId} as ${role}: the table refuses it below ${entry.allow} with a 200 that changes nothing; it answered ${res.status} and changed ${JSON.stringify(unchanged) === JSON.stringify(await fingerprint(t.database.db)) ? 'nothing' : 'something'}`);
+        }
+        return;
+      }
+      (seen[op.operationId] ??= {} as Record<Role, number>)[role] = res.status;
+      const refused = refusal(res);
+      if (res.status >= 500) problems.push(`${op.operationId} as ${role}: ${res.status} ${res.text}`);
+      // A 400 is the sweep's own mistake (its body broke a schema): it would prove nothing.
+      else if (res.status === 400) problems.push(`${op.operationId} as ${role}: 400 for the sweep's request; give its fields valid values: ${res.text.slice(0, 200)}`);
+      else if (allowed && refused !== undefined) problems.push(`${op.operationId} as ${role}: refused with ${res.status}, but the table allows ${entry.allow} and above: ${res.text.slice(0, 200)}`);
+      else if (!allowed && refused !== (entry.refusal ?? 403)) problems.push(`${op.operationId} as ${role}: answered ${res.status}, but the table refuses it below ${entry.allow} with ${entry.refusal ?? 403}: ${res.text.slice(0, 200)}`);
+    };
+    const nonDeletes = writesLast.filter(([, m]) => m !== 'delete');
+    const before = await fingerprint(t.database.db);
+    for (const [route, method, op] of nonDeletes) await run(route, method, op, 'viewer');
+    expect(await fingerprint(t.database.db), 'a viewer changed something').toEqual(before);
+    for (const role of ['member', 'admin', 'owner'] as const) for (const [route, method, op] of nonDeletes) await run(route, method, op, role);
+    for (const [route, method, op] of writesLast.filter(([, m]) => m === 'delete')) for (const role of ROLES) await run(route, method, op, role);
+    if (process.env.SPRINTLANE_PRINT_ACCESS) console.log(JSON.stringify(seen, null, 1));
+    expect(problems).toEqual([]);
+  });
+
+  it('answers public operations without a key, refuses instance administration to everyone else, and lets any caller at their own account', async () => {
+    const stranger = await makeUser(t);
+    for (const [route, method, op] of operations(doc)) {
+      const entry = table[op.operationId]!;
+      if (entry.allow === 'public') {
+        const res = await call(route, method, undefined, undefined);
+        expect(res.status, `${op.operationId} without a key`).toBeLessThan(400);
+      } else if (entry.allow === 'instance-admin') {
+        const res = await call(route, method, actors.owner.key, sampler().body(route, method, op));
+        expect(res.status, `${op.operationId} as a workspace owner who is no instance administrator`).toBe(403);
+      } else if (entry.allow === 'authenticated' && method === 'get') {
+        const res = await call(route, method, stranger.key, undefined);
+        expect([401, 403], `${op.operationId} as a caller of no workspace`).not.toContain(res.status);
+      }
+    }
+  });
+
+  it('a read-only key makes no successful write, anywhere', async () => {
+    const readOnly = await makeKey(t, actors.owner, { scopes: ['read'] });
+    const before = await fingerprint(t.database.db);
+    const wrote: string[] = [];
+    for (const [route, method, op] of operations(doc)) {
+      if (method === 'get' || table[op.operationId]!.allow === 'public') continue;
+      const res = await call(route, method, readOnly.key, sampler().body(route, method, op));
+      if (res.status < 400 || res.status >= 500) wrote.push(`${op.operationId}: ${res.status}`);
+    }
+    expect(wrote).toEqual([]);
+    expect(await fingerprint(t.database.db)).toEqual(before);
+  });
+});
