@@ -1,7 +1,7 @@
 // The pure access rules, stated as explicit tables: a change to a rule must change a row here.
 import { describe, expect, it } from 'vitest';
 import { can, canGrant, ROLES, type Action } from '../src/access/roles.ts';
-import { allowsWrite, canMint, SCOPES } from '../src/access/scopes.ts';
+import { allowsWrite, canMint, requiredScope, satisfies, SCOPES } from '../src/access/scopes.ts';
 import type { Role } from '../src/db/schema.ts';
 
 type Row = Record<Role, boolean>;
@@ -59,8 +59,54 @@ describe('roles', () => {
 });
 
 describe('scopes', () => {
-  it('the scopes are exactly admin and read', () => {
-    expect([...SCOPES].sort()).toEqual(['admin', 'read']);
+  it('the scopes are admin, read, and read and write of each resource (events are read only; webhooks have admin)', () => {
+    expect([...SCOPES].sort()).toEqual(
+      [
+        'admin', 'read',
+        'workspaces:read', 'workspaces:write', 'members:read', 'members:write', 'projects:read', 'projects:write',
+        'tasks:read', 'tasks:write', 'sprints:read', 'sprints:write', 'labels:read', 'labels:write',
+        'comments:read', 'comments:write', 'attachments:read', 'attachments:write', 'time:read', 'time:write',
+        'events:read', 'keys:read', 'keys:write', 'webhooks:read', 'webhooks:admin',
+      ].sort(),
+    );
+  });
+
+  it.each([
+    { tag: 'Tasks', method: 'GET', op: 'getTask', needs: 'tasks:read' },
+    { tag: 'Tasks', method: 'POST', op: 'createTask', needs: 'tasks:write' },
+    { tag: 'Tasks', method: 'DELETE', op: 'deleteTask', needs: 'tasks:write' },
+    { tag: 'Workflows', method: 'PATCH', op: 'patchStatus', needs: 'projects:write' },
+    { tag: 'Time tracking (GitScrum-style)', method: 'POST', op: 'createTimeTracking', needs: 'time:write' },
+    { tag: 'Time entries', method: 'GET', op: 'listTimeEntries', needs: 'time:read' },
+    { tag: 'Administration', method: 'GET', op: 'adminListUsers', needs: 'admin' },
+    { tag: 'API keys', method: 'GET', op: 'getCurrentApiKey', needs: 'none' },
+    { tag: 'API keys', method: 'POST', op: 'createApiKey', needs: 'keys:write' },
+    { tag: 'System', method: 'GET', op: 'health', needs: 'none' },
+    { tag: 'Not mapped', method: 'GET', op: 'mystery', needs: 'admin' },
+    { tag: undefined, method: 'GET', op: undefined, needs: 'admin' },
+  ])('$op ($tag, $method) needs $needs', ({ tag, method, op, needs }) => {
+    expect(requiredScope(tag, method, op)).toBe(needs);
+  });
+
+  it.each([
+    { scopes: ['admin'], needs: 'tasks:write', ok: true },
+    { scopes: ['admin'], needs: 'admin', ok: true },
+    { scopes: ['read'], needs: 'tasks:read', ok: true },
+    { scopes: ['read'], needs: 'tasks:write', ok: false },
+    { scopes: ['read'], needs: 'admin', ok: false },
+    { scopes: ['tasks:read'], needs: 'tasks:read', ok: true },
+    { scopes: ['tasks:read'], needs: 'tasks:write', ok: false },
+    { scopes: ['tasks:read'], needs: 'sprints:read', ok: false },
+    { scopes: ['tasks:write'], needs: 'tasks:read', ok: true },
+    { scopes: ['tasks:write'], needs: 'tasks:write', ok: true },
+    { scopes: ['tasks:write'], needs: 'time:write', ok: false },
+    { scopes: ['tasks:write', 'time:write'], needs: 'time:write', ok: true },
+    { scopes: ['webhooks:admin'], needs: 'webhooks:read', ok: true },
+    { scopes: ['tasks:write'], needs: 'admin', ok: false },
+    { scopes: [], needs: 'none', ok: true },
+    { scopes: [], needs: 'tasks:read', ok: false },
+  ])('a key with $scopes may do what needs $needs: $ok', ({ scopes, needs, ok }) => {
+    expect(satisfies(scopes, needs)).toBe(ok);
   });
 
   it.each([
@@ -72,6 +118,9 @@ describe('scopes', () => {
     { scopes: ['ADMIN'], write: false },
     { scopes: ['administrator'], write: false },
     { scopes: ['task:write'], write: false },
+    { scopes: ['tasks:write'], write: true },
+    { scopes: ['tasks:read', 'time:read'], write: false },
+    { scopes: ['webhooks:admin'], write: true },
   ])('a key with scopes $scopes may write: $write', ({ scopes, write }) => {
     expect(allowsWrite(scopes)).toBe(write);
   });
@@ -86,6 +135,14 @@ describe('scopes', () => {
     { minter: ['read'], requested: ['admin', 'read'], ok: false },
     { minter: ['read'], requested: ['task:write'], ok: false },
     { minter: ['read', 'admin'], requested: ['admin'], ok: true },
+    { minter: ['read'], requested: ['tasks:read'], ok: true },
+    { minter: ['tasks:write'], requested: ['tasks:read'], ok: true },
+    { minter: ['tasks:write'], requested: ['tasks:write'], ok: true },
+    { minter: ['tasks:read'], requested: ['tasks:write'], ok: false },
+    { minter: ['tasks:read'], requested: ['read'], ok: false },
+    { minter: ['tasks:write'], requested: ['time:write'], ok: false },
+    { minter: ['tasks:write', 'keys:write'], requested: ['tasks:write', 'sprints:read'], ok: false },
+    { minter: ['admin'], requested: ['webhooks:admin', 'time:write'], ok: true },
   ])('a key with $minter may mint a key with $requested: $ok', ({ minter, requested, ok }) => {
     expect(canMint(minter, requested)).toBe(ok);
   });

@@ -5,7 +5,7 @@ import type { Db } from '../db/database.ts';
 import type { Role } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import { hashSecret, plausibleSecret } from '../lib/crypto.ts';
-import { allowsWrite } from '../access/scopes.ts';
+import { allowsWrite, requiredScope, satisfies } from '../access/scopes.ts';
 import { apiKeyRepository } from '../modules/api-keys/api-key.repository.ts';
 import { AppError, errors } from './errors.ts';
 import type { Principal } from './principal.ts';
@@ -183,9 +183,13 @@ export function installAuth(
     }
     request.principal = principal;
     await deps.rateLimiter.check(principal, reply);
-    const method = request.method;
-    if (!request.is404 && method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS' && !allowsWrite(principal.scopes)) {
-      throw errors.forbidden('This API key is read-only', 'INSUFFICIENT_SCOPE');
+    if (!request.is404) {
+      const schema = request.routeOptions.schema as { tags?: string[]; operationId?: string } | undefined;
+      const required = requiredScope(schema?.tags?.[0], request.method, schema?.operationId);
+      if (!satisfies(principal.scopes, required)) {
+        const message = allowsWrite(principal.scopes) ? `This API key's scopes do not include ${required}` : `This API key is read-only; this needs ${required}`;
+        throw new AppError(403, 'INSUFFICIENT_SCOPE', message, undefined, { required_scope: required, key_scopes: principal.scopes });
+      }
     }
   });
 }

@@ -1,8 +1,12 @@
 import { Type, type Static } from 'typebox';
 import { Id, Nullable, NullableTimestamp, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { SCOPES } from '../../access/scopes.ts';
 import { UserSummary } from '../users/user.schemas.ts';
 
-export const ScopeSchema = StringEnum(['admin', 'read'], { description: '`admin`: everything the key\'s user may do; `read`: read-only' });
+export const ScopeSchema = StringEnum(SCOPES, {
+  description:
+    "`admin`: everything the key's user may do; `read`: every read and no write; `<resource>:read` or `<resource>:write` (which includes read): only that resource, as an operation's tag names it (Tasks: tasks, Time entries and Time tracking: time, Workflows: projects, …); `webhooks:admin`: webhooks. A key's scopes narrow its user's roles, never widen them",
+});
 
 const keyFields = {
   id: Id('key', 'Key id; the user name for HTTP Basic authentication'),
