@@ -176,6 +176,9 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   });
 
   installAuth(app, { config, resolver: deps.resolver, rateLimiter: deps.rateLimiter });
+  app.addHook('onClose', async () => {
+    deps.redis?.disconnect();
+  });
   installEtags(app);
 
   // On shutdown, Node closes the keep-alive connections that are idle at that moment; one that was

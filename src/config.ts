@@ -15,6 +15,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Prefix of the keys Sprintlane writes in Redis (SPRINTLANE_REDIS_PREFIX), so that instances of several deployments can share one. */
+  redisPrefix: string;
   adminToken: string | undefined;
   adminEmail: string;
   logLevel: string;
@@ -90,6 +92,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.SPRINTLANE_DATA_DIR || './data'),
     databaseUrl,
     redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.SPRINTLANE_REDIS_PREFIX || 'sprintlane:',
     adminToken,
     adminEmail,
     logLevel,

@@ -15,6 +15,7 @@ import { ProjectService } from './modules/projects/project.service.ts';
 import { EventFeedService } from './modules/events/feed.service.ts';
 import { SprintService } from './modules/sprints/sprint.service.ts';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { AttachmentService } from './modules/attachments/attachment.service.ts';
 import { AttachmentStore } from './modules/attachments/storage.ts';
 import { CommentService } from './modules/comments/comment.service.ts';
@@ -40,6 +41,8 @@ export interface Deps {
   logger: Logger;
   resolver: KeyResolver;
   rateLimiter: RateLimiter;
+  /** The Redis client, with REDIS_URL: shared counters (rate limits). Closed with the app. */
+  redis: Redis | undefined;
   mutate: Mutate;
   /** Attachments' files, under the data directory. */
   attachmentStore: AttachmentStore;
@@ -61,6 +64,26 @@ export interface Deps {
     apiKeys: ApiKeyService;
     admin: AdminService;
   };
+}
+
+/**
+ * A Redis client for shared counters. Commands are never queued while it is disconnected: they
+ * fail at once, and their callers fall back to memory (see RateLimiter). It reconnects by itself;
+ * losing and finding Redis again are logged once each, not on every failed command.
+ */
+function connectRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 2000) });
+  let down = false;
+  redis.on('error', (err) => {
+    if (down) return;
+    down = true;
+    logger.warn({ err: { message: err.message } }, 'Redis is unreachable: rate limits count in memory until it is back');
+  });
+  redis.on('ready', () => {
+    if (down) logger.info('Redis is back: rate limits count in Redis again');
+    down = false;
+  });
+  return redis;
 }
 
 /** Keys never reach the logs: `private_token` in a URL is masked. */
@@ -112,6 +135,7 @@ export function createDeps(
   const timeEntries = new TimeEntryService({ db, clock, ids });
   const apiKeys = new ApiKeyService({ db, clock, ids, forgetKey: (id) => resolver.forgetKey(id) });
   const attachmentStore = new AttachmentStore(path.join(config.dataDir, 'attachments'));
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
   return {
     config,
     database,
@@ -119,7 +143,8 @@ export function createDeps(
     ids,
     logger,
     resolver,
-    rateLimiter: new RateLimiter(config),
+    rateLimiter: new RateLimiter(config, redis),
+    redis,
     mutate: makeMutate(database, clock),
     attachmentStore,
     metrics: createMetrics(),

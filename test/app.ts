@@ -48,6 +48,8 @@ export interface TestApp {
   app: App;
   deps: Deps;
   database: Database;
+  /** On PostgreSQL: the URL of this app's own database, for server processes that must share it. */
+  databaseUrl?: string;
   /** The bootstrap owner's admin key (an instance administrator). */
   adminKey: string;
   /** Everything the server logged, for tests that check what must never be logged. */
@@ -56,7 +58,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-async function openTestDatabase(config: Config): Promise<{ database: Database; drop: () => Promise<void> }> {
+async function openTestDatabase(config: Config): Promise<{ database: Database; url?: string; drop: () => Promise<void> }> {
   const pgTemplate = provided('pgTemplate');
   if (pgTemplate) {
     const name = `sl_${pgTemplate.runId}_${randomBytes(4).toString('hex')}`;
@@ -69,6 +71,7 @@ async function openTestDatabase(config: Config): Promise<{ database: Database; d
     const database = await openPostgres(u.toString(), 5000, 10, config.dbPrepare);
     return {
       database,
+      url: u.toString(),
       drop: async () => {
         const a = new pg.Client({ connectionString: pgTemplate.url });
         await a.connect();
@@ -91,9 +94,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     LOG_LEVEL: 'info',
     SPRINTLANE_DATA_DIR: dataDir,
     ...(process.env.SPRINTLANE_TEST_DATABASE_URL ? { DATABASE_URL: 'postgres://test' } : {}),
+    // With a test Redis, rate limits count there, under keys of this app's own.
+    ...(process.env.SPRINTLANE_TEST_REDIS_URL ? { REDIS_URL: process.env.SPRINTLANE_TEST_REDIS_URL, SPRINTLANE_REDIS_PREFIX: `sltest:${randomBytes(6).toString('hex')}:` } : {}),
     ...options.env,
   });
-  const { database, drop } = await openTestDatabase(config);
+  const { database, url: databaseUrl, drop } = await openTestDatabase(config);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -144,6 +149,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     app,
     deps,
     database,
+    databaseUrl,
     adminKey,
     logs,
     async request<T>(opts: RequestOptions): Promise<Response<T>> {

@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RateLimiterRes } from 'rate-limiter-flexible';
+import type { RateLimiter } from './rate-limit.ts';
 import type { Config, Plan, PlanLimit } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import type { Role } from '../db/schema.ts';
@@ -151,10 +152,11 @@ function isLoopback(ip: string): boolean {
 /** HTTPS enforcement, authentication, scope check and rate limiting, in that order, before any body is read. */
 export function installAuth(
   app: FastifyInstance,
-  deps: { config: Config; resolver: KeyResolver; rateLimiter: { check(p: Principal, reply: FastifyReply): Promise<void> } },
+  deps: { config: Config; resolver: KeyResolver; rateLimiter: Pick<RateLimiter, 'check' | 'limiter'> },
 ): void {
   const { config, resolver } = deps;
-  const failures = new RateLimiterMemory({ points: config.rateLimit.authFailuresPerMinute, duration: 60 });
+  // Shared between instances like the per-key limits (in Redis when there is one).
+  const failures = deps.rateLimiter.limiter('authfail', config.rateLimit.authFailuresPerMinute, 60);
   app.decorateRequest('principal', null);
 
   app.addHook('onRequest', async (request, reply) => {
