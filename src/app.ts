@@ -1,3 +1,4 @@
+import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -52,7 +53,7 @@ export interface BuildOptions {
 export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<App> {
   const { config } = deps;
   const nextRequestId = requestIds();
-  const serverOptions: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer } } = {
+  const serverOptions: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer; maxHeaderSize: number }; http?: { maxHeaderSize: number } } = {
     loggerInstance: deps.logger,
     // Per-request log lines only at debug level: at full load they would cost more than the request.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
@@ -80,7 +81,8 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     },
     forceCloseConnections: 'idle',
   };
-  if (config.tlsCert && config.tlsKey) serverOptions.https = { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) };
+  serverOptions.http = { maxHeaderSize: config.maxHeaderBytes };
+  if (config.tlsCert && config.tlsKey) serverOptions.https = { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), maxHeaderSize: config.maxHeaderBytes };
   const app = Fastify(serverOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   app.server.headersTimeout = 15_000;
   app.server.requestTimeout = 60_000;
@@ -175,6 +177,17 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     return reply.code(404).send(envelope(new AppError(404, 'ROUTE_NOT_FOUND', `No route matches ${request.method} ${path}`)));
   });
 
+  // CORS only for the configured origins, answered before authentication (a preflight carries no key).
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'If-None-Match', 'PRIVATE-TOKEN', 'X-Request-Id'],
+      exposedHeaders: ['ETag', 'Link', 'Retry-After', 'X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'RateLimit', 'RateLimit-Policy', 'Idempotent-Replayed'],
+      maxAge: 600,
+      strictPreflight: true,
+    });
+  }
   installAuth(app, { config, resolver: deps.resolver, rateLimiter: deps.rateLimiter });
   app.addHook('onClose', async () => {
     deps.redis?.disconnect();
@@ -192,6 +205,8 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     if (request.principal) reply.header('cache-control', 'no-store');
+    // Over HTTPS (directly, or from a trusted proxy that says so), browsers are told to stay on it.
+    if (request.protocol === 'https') reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {

@@ -21,6 +21,10 @@ export interface Config {
   adminEmail: string;
   logLevel: string;
   requireHttps: boolean;
+  /** Origins allowed to call the API from a browser (SPRINTLANE_CORS_ORIGINS); none: CORS is off. */
+  corsOrigins: string[];
+  /** The largest request head (request line and headers), in bytes: larger is 431. */
+  maxHeaderBytes: number;
   trustProxy: string[];
   tlsCert: string | undefined;
   tlsKey: string | undefined;
@@ -63,6 +67,22 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 
 export const VERSION = '2.0.0';
 
+/** SPRINTLANE_CORS_ORIGINS: origins such as https://app.example.com, separated by commas; `*` is refused (keys are bearer secrets). */
+function origins(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const origin of list) {
+    let ok = false;
+    try {
+      const u = new URL(origin);
+      ok = (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === origin;
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError(`SPRINTLANE_CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin such as https://app.example.com (scheme, host and port only)`);
+  }
+  return list;
+}
+
 /** Reads and validates the environment once, at boot; a bad value stops the server with a clear message. */
 export function loadConfig(env: Env = process.env): Config {
   const adminToken = env.SPRINTLANE_ADMIN_TOKEN || undefined;
@@ -97,6 +117,8 @@ export function loadConfig(env: Env = process.env): Config {
     adminEmail,
     logLevel,
     requireHttps: bool(env, 'SPRINTLANE_REQUIRE_HTTPS', false),
+    corsOrigins: origins(env.SPRINTLANE_CORS_ORIGINS),
+    maxHeaderBytes: int(env, 'SPRINTLANE_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
     trustProxy: (env.SPRINTLANE_TRUSTED_PROXIES || '').split(',').map((s) => s.trim()).filter(Boolean),
     tlsCert,
     tlsKey,
