@@ -5,11 +5,26 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
 
+interface Schema {
+  $ref?: string;
+  type?: string | string[];
+  enum?: unknown[];
+  const?: unknown;
+  maxLength?: number;
+  maxItems?: number;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+  allOf?: Schema[];
+}
 interface Operation {
   operationId?: string;
   summary?: string;
   tags?: string[];
   security?: unknown[];
+  parameters?: Array<{ name: string; schema?: Schema }>;
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
   responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
 }
 interface Doc {
@@ -127,6 +142,24 @@ describe('openapi', () => {
     }
     expect(secured).toBeGreaterThan(15);
     expect(problems).toEqual([]);
+  });
+
+  it('every string and array a request can carry has a maximum: in parameters and in bodies, however nested (OWASP API4)', () => {
+    const unbounded: string[] = [];
+    const walk = (s: Schema | undefined, where: string): void => {
+      if (!s || typeof s !== 'object' || s.$ref) return;
+      const types = Array.isArray(s.type) ? s.type : [s.type];
+      if (types.includes('string') && s.maxLength === undefined && !s.enum && s.const === undefined) unbounded.push(`${where}: a string without maxLength`);
+      if (types.includes('array') && s.maxItems === undefined) unbounded.push(`${where}: an array without maxItems`);
+      for (const [k, v] of Object.entries(s.properties ?? {})) walk(v, `${where}.${k}`);
+      walk(s.items, `${where}[]`);
+      for (const alt of [...(s.anyOf ?? []), ...(s.oneOf ?? []), ...(s.allOf ?? [])]) walk(alt, where);
+    };
+    for (const { path, method, op } of operations(served)) {
+      for (const p of op.parameters ?? []) walk(p.schema, `${method.toUpperCase()} ${path} ?${p.name}`);
+      walk(op.requestBody?.content?.['application/json']?.schema, `${method.toUpperCase()} ${path} body`);
+    }
+    expect(unbounded).toEqual([]);
   });
 
   it('the routes Fastify registers are exactly the operations in the document', () => {

@@ -21,7 +21,7 @@ export function StringEnum<const V extends readonly string[]>(values: V, options
 export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 timestamp in UTC' });
 export const NullableTimestamp = Nullable(Timestamp);
 
-export const DateOnly = Type.String({ format: 'date', description: 'Calendar date, YYYY-MM-DD' });
+export const DateOnly = Type.String({ format: 'date', maxLength: 10, description: 'Calendar date, YYYY-MM-DD' });
 
 /** A date-time that must carry an offset or Z, or a bare date (midnight UTC). Used by filters. */
 export const DateOrDateTime = Type.String({

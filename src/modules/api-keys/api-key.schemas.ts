@@ -39,7 +39,7 @@ export const CreateApiKeyBody = Type.Object(
     name: Type.String({ minLength: 1, maxLength: 100, description: 'An alias to recognise the key by' }),
     scopes: Type.Optional(Type.Array(ScopeSchema, { minItems: 1, maxItems: 10, uniqueItems: true, description: 'Default: admin' })),
     expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, description: 'Default 30' })),
-    expires_at: Type.Optional(Type.String({ format: 'date-time', description: 'At most 365 days ahead' })),
+    expires_at: Type.Optional(Type.String({ format: 'date-time', maxLength: 40, description: 'At most 365 days ahead' })),
     project_id: Type.Optional(Type.String({ maxLength: 64, description: 'Limit the key to one project' })),
   },
   { additionalProperties: false },

@@ -3,7 +3,7 @@ import { Id, PageQuery, Timestamp } from '../../http/schemas.ts';
 
 /** A label's name: what tasks carry and the `label` filter matches. No commas (the filter separates names with them), no surrounding spaces. */
 export const LabelName = Type.String({ minLength: 1, maxLength: 50, pattern: '^[^,\\s](?:[^,]*[^,\\s])?$', description: 'Unique in the workspace, whatever its case; no commas, no leading or trailing spaces' });
-const Color = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'Hex colour, #rrggbb (stored in lower case)' });
+const Color = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', maxLength: 7, description: 'Hex colour, #rrggbb (stored in lower case)' });
 const Description = Type.String({ maxLength: 500 });
 
 export const LabelSchema = Type.Object(
