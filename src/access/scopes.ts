@@ -1,5 +1,5 @@
 // Key scopes: what a key may do on top of what its user's roles allow. Pure rules, tested as a
-// table (test/roles.test.ts) and over HTTP (test/scopes.test.ts).
+// table (test/security/roles.test.ts) and over HTTP (test/security/scopes.test.ts).
 //
 // - `admin`: everything the key's user may do.
 // - `read`: every read, no write.

@@ -2,10 +2,10 @@
 // names the field where there is one, never a 500, and leaves every table exactly as it was.
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { base62 } from '../src/lib/ids.ts';
-import { fingerprint } from './assertions.ts';
-import { createTestApp, type Response, type TestApp } from './app.ts';
-import { addMember, makeTask, makeUser, makeWorld, unique, type Actor } from './factories.ts';
+import { base62 } from '../../src/lib/ids.ts';
+import { fingerprint } from '../assertions.ts';
+import { createTestApp, type Response, type TestApp } from '../app.ts';
+import { addMember, makeTask, makeUser, makeWorld, unique, type Actor } from '../factories.ts';
 
 interface World {
   owner: Actor;

@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from './app.ts';
-import { makeUser, type Actor } from './factories.ts';
-import { killAllServers, startServer } from './helpers/server-process.ts';
+import { createTestApp, type TestApp } from '../app.ts';
+import { makeUser, type Actor } from '../factories.ts';
+import { killAllServers, startServer } from '../helpers/server-process.ts';
 
 const REDIS_URL = process.env.SPRINTLANE_TEST_REDIS_URL;
 const apps: TestApp[] = [];

@@ -1,14 +1,14 @@
-// The role × operation table (test/access-table.json), proved over HTTP: every operation of the
+// The role × operation table (test/security/access-table.json), proved over HTTP: every operation of the
 // OpenAPI document is in the table, and each role gets exactly what the table says on the
 // resources of a workspace's owner. A read-only key makes no successful write at all.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fingerprint } from './assertions.ts';
-import { createTestApp, type Response, type TestApp } from './app.ts';
-import { addMember, makeKey, makeTask, makeUser, makeWorld, unique, type Actor } from './factories.ts';
-import { operations, Sampler, type Doc } from './helpers/openapi-sample.ts';
+import { fingerprint } from '../assertions.ts';
+import { createTestApp, type Response, type TestApp } from '../app.ts';
+import { addMember, makeKey, makeTask, makeUser, makeWorld, unique, type Actor } from '../factories.ts';
+import { operations, Sampler, type Doc } from '../helpers/openapi-sample.ts';
 
 type Role = 'viewer' | 'member' | 'admin' | 'owner';
 const ROLES: Role[] = ['viewer', 'member', 'admin', 'owner'];
@@ -134,8 +134,8 @@ async function call(route: string, method: string, key: string | undefined, body
 describe('roles × operations', () => {
   it('has an entry for every operation of the OpenAPI document, and none for an operation it lacks', () => {
     const ops = new Set(operations(doc).map(([, , op]) => op.operationId));
-    expect([...ops].filter((id) => !table[id]).sort(), 'operations missing from test/access-table.json').toEqual([]);
-    expect(Object.keys(table).filter((id) => !ops.has(id)).sort(), 'entries of test/access-table.json for operations that do not exist').toEqual([]);
+    expect([...ops].filter((id) => !table[id]).sort(), 'operations missing from test/security/access-table.json').toEqual([]);
+    expect(Object.keys(table).filter((id) => !ops.has(id)).sort(), 'entries of test/security/access-table.json for operations that do not exist').toEqual([]);
   });
 
   it('gives each role exactly what the table says on the owner\'s resources, and a viewer changes nothing', async () => {

@@ -1,10 +1,10 @@
 // Authentication conventions: the four ways to present a key, one identical 401 for every bad
 // credential, read-only keys, revocation, log redaction and the per-address failure limit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeySecret } from '../src/lib/crypto.ts';
-import { movableClock } from './clock.ts';
-import { createTestApp, type TestApp } from './app.ts';
-import { makeKey, makeTask, makeWorld, unique } from './factories.ts';
+import { generateKeySecret } from '../../src/lib/crypto.ts';
+import { movableClock } from '../clock.ts';
+import { createTestApp, type TestApp } from '../app.ts';
+import { makeKey, makeTask, makeWorld, unique } from '../factories.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -2,11 +2,11 @@
 // sweep is driven by the OpenAPI document, so a new id-taking route is covered (or fails loudly).
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { base62 } from '../src/lib/ids.ts';
-import { fingerprint } from './assertions.ts';
-import { createTestApp, type Response, type TestApp } from './app.ts';
-import { addMember, makeTask, makeUser, makeWorld, unique, type Actor } from './factories.ts';
-import { METHODS, Sampler, type Doc, type FieldValues, type Operation } from './helpers/openapi-sample.ts';
+import { base62 } from '../../src/lib/ids.ts';
+import { fingerprint } from '../assertions.ts';
+import { createTestApp, type Response, type TestApp } from '../app.ts';
+import { addMember, makeTask, makeUser, makeWorld, unique, type Actor } from '../factories.ts';
+import { METHODS, Sampler, type Doc, type FieldValues, type Operation } from '../helpers/openapi-sample.ts';
 
 /** Which resource an {id} names, from the path segment in front of it. */
 type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user' | 'timeEntry' | 'sprint' | 'label' | 'comment' | 'attachment';
@@ -35,11 +35,11 @@ const INNER_PARAMS: Record<string, string> = { key: 'todo' };
 function kindOf(path: string): Kind {
   const params = [...path.matchAll(/\{([^}]+)\}/g)].filter((m) => !INNER_PARAMS[m[1]!]);
   if (params.length !== 1 || params[0]![1] !== 'id') {
-    throw new Error(`${path}: the tenancy sweep knows only routes with one {id}; map this route in test/tenancy.test.ts`);
+    throw new Error(`${path}: the tenancy sweep knows only routes with one {id}; map this route in test/security/tenancy.test.ts`);
   }
   const segment = /\/([^/]+)\/\{id\}/.exec(path)?.[1];
   const kind = segment ? KIND_BY_SEGMENT[segment] : undefined;
-  if (!kind) throw new Error(`${path}: unmapped id-taking route; add its resource to KIND_BY_SEGMENT in test/tenancy.test.ts`);
+  if (!kind) throw new Error(`${path}: unmapped id-taking route; add its resource to KIND_BY_SEGMENT in test/security/tenancy.test.ts`);
   return kind;
 }
 

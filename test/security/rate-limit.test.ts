@@ -1,8 +1,8 @@
 // Per-key rate limits: the X-RateLimit-* headers on every authenticated response, the hourly quota,
 // the per-minute burst cap (which costs no hourly quota), plans, and switching limits off.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestApp, type Response, type TestApp } from './app.ts';
-import { makeKey, makeUser, type Actor } from './factories.ts';
+import { createTestApp, type Response, type TestApp } from '../app.ts';
+import { makeKey, makeUser, type Actor } from '../factories.ts';
 
 const HOURLY = 8;
 const BURST = 4;

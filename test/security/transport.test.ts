@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { createTestApp, type TestApp } from './app.ts';
-import { makeUser } from './factories.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createTestApp, type TestApp } from '../app.ts';
+import { makeUser } from '../factories.ts';
 
 const apps: TestApp[] = [];
 let certDir: string;

@@ -1,11 +1,11 @@
 // Fine-grained key scopes over HTTP: a key reaches only the resources its scopes name (an
 // operation's resource is its tag's), never beyond its user's role, and mints nothing wider.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCOPE_BY_TAG, requiredScope } from '../src/access/scopes.ts';
-import { expectError } from './assertions.ts';
-import { createTestApp, type TestApp } from './app.ts';
-import { addMember, makeKey, makeTask, makeUser, makeWorld, type Actor } from './factories.ts';
-import { operations, type Doc } from './helpers/openapi-sample.ts';
+import { SCOPE_BY_TAG, requiredScope } from '../../src/access/scopes.ts';
+import { expectError } from '../assertions.ts';
+import { createTestApp, type TestApp } from '../app.ts';
+import { addMember, makeKey, makeTask, makeUser, makeWorld, type Actor } from '../factories.ts';
+import { operations, type Doc } from '../helpers/openapi-sample.ts';
 
 let t: TestApp;
 let doc: Doc;

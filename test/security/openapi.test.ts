@@ -3,7 +3,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from './app.ts';
+import { createTestApp, type TestApp } from '../app.ts';
 
 interface Schema {
   $ref?: string;
@@ -79,7 +79,7 @@ const toFastifyPath = (p: string) => p.replace(/\{(\w+)\}/g, ':$1');
 
 describe('openapi', () => {
   it('the served /openapi.json equals the committed openapi.json (run `npm run openapi` after changing a route)', () => {
-    const committed = JSON.parse(readFileSync(new URL('../openapi.json', import.meta.url), 'utf8')) as Doc;
+    const committed = JSON.parse(readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8')) as Doc;
     expect(served, 'openapi.json is stale: run `npm run openapi` and commit the result').toEqual(committed);
   });
 

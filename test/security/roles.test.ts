@@ -1,8 +1,8 @@
 // The pure access rules, stated as explicit tables: a change to a rule must change a row here.
 import { describe, expect, it } from 'vitest';
-import { can, canGrant, ROLES, type Action } from '../src/access/roles.ts';
-import { allowsWrite, canMint, requiredScope, satisfies, SCOPES } from '../src/access/scopes.ts';
-import type { Role } from '../src/db/schema.ts';
+import { can, canGrant, ROLES, type Action } from '../../src/access/roles.ts';
+import { allowsWrite, canMint, requiredScope, satisfies, SCOPES } from '../../src/access/scopes.ts';
+import type { Role } from '../../src/db/schema.ts';
 
 type Row = Record<Role, boolean>;
 const row = (owner: boolean, admin: boolean, member: boolean, viewer: boolean): Row => ({ owner, admin, member, viewer });
