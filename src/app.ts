@@ -190,6 +190,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   }
   installAuth(app, { config, resolver: deps.resolver, rateLimiter: deps.rateLimiter });
   app.addHook('onClose', async () => {
+    deps.authBus?.close();
     deps.redis?.disconnect();
   });
   installEtags(app);

@@ -16,6 +16,7 @@ import { EventFeedService } from './modules/events/feed.service.ts';
 import { SprintService } from './modules/sprints/sprint.service.ts';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { AuthBus } from './http/auth-bus.ts';
 import { AttachmentService } from './modules/attachments/attachment.service.ts';
 import { AttachmentStore } from './modules/attachments/storage.ts';
 import { CommentService } from './modules/comments/comment.service.ts';
@@ -43,6 +44,8 @@ export interface Deps {
   rateLimiter: RateLimiter;
   /** The Redis client, with REDIS_URL: shared counters (rate limits). Closed with the app. */
   redis: Redis | undefined;
+  /** With Redis: cache invalidations shared by every instance. Closed with the app. */
+  authBus: AuthBus | undefined;
   mutate: Mutate;
   /** Attachments' files, under the data directory. */
   attachmentStore: AttachmentStore;
@@ -130,12 +133,15 @@ export function createDeps(
   const logger = overrides.logger ?? createLogger(config);
   const db = database.db;
   const resolver = new KeyResolver(db, clock, config, (err) => logger.warn({ err }, 'background write failed'));
-  const forget = { forgetUser: (id: string) => resolver.forgetUser(id), forgetAll: () => resolver.forgetAll() };
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+  // With Redis, what one instance forgets every instance forgets (see AuthBus).
+  const authBus = redis ? new AuthBus(redis, config.redisPrefix, resolver, logger) : undefined;
+  const forgetting = authBus ?? resolver;
+  const forget = { forgetUser: (id: string) => forgetting.forgetUser(id), forgetAll: () => forgetting.forgetAll() };
   const projects = new ProjectService({ db, clock, ids, forgetAll: forget.forgetAll });
   const timeEntries = new TimeEntryService({ db, clock, ids });
-  const apiKeys = new ApiKeyService({ db, clock, ids, forgetKey: (id) => resolver.forgetKey(id) });
+  const apiKeys = new ApiKeyService({ db, clock, ids, forgetKey: (id) => forgetting.forgetKey(id) });
   const attachmentStore = new AttachmentStore(path.join(config.dataDir, 'attachments'));
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
   return {
     config,
     database,
@@ -145,6 +151,7 @@ export function createDeps(
     resolver,
     rateLimiter: new RateLimiter(config, redis),
     redis,
+    authBus,
     mutate: makeMutate(database, clock),
     attachmentStore,
     metrics: createMetrics(),
