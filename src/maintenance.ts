@@ -6,6 +6,7 @@ const HOUSEKEEP_EVERY_MS = 60 * 1000;
 const AUTO_STOP_EVERY_MS = 60 * 1000;
 const SEQUENCE_EVERY_MS = 1000;
 const SWEEP_FILES_EVERY_MS = 60 * 60 * 1000;
+const EXPIRING_EVERY_MS = 10 * 60 * 1000;
 
 /**
  * Periodic housekeeping: expired Idempotency-Key records are deleted (lookups already ignore them,
@@ -15,7 +16,9 @@ const SWEEP_FILES_EVERY_MS = 60 * 60 * 1000;
  * start; safe with several instances, see TimeEntryService.autoStopOverdue), and committed events
  * get their places in the change feed within a second even when nobody reads it (one sequencer at
  * a time across instances, see events/sequencer.ts), and every hour attachment files that no row
- * names any more (failed uploads, tasks deleted with their project) are removed.
+ * names any more (failed uploads, tasks deleted with their project) are removed; every ten
+ * minutes (and at start) keys that expire within 7 days get their key.expiring event (once, safe
+ * with several instances: see ApiKeyService.notifyExpiring).
  */
 export function startMaintenance(deps: Deps): { stop(): void } {
   const expire = async () => {
@@ -33,6 +36,12 @@ export function startMaintenance(deps: Deps): { stop(): void } {
   };
   const autoStopFailed = (err: unknown) => deps.logger.warn({ err }, 'stopping overdue timers failed');
   void autoStop().catch(autoStopFailed);
+  const expiring = async () => {
+    const noticed = await deps.services.apiKeys.notifyExpiring();
+    if (noticed > 0) deps.logger.info({ noticed }, 'key.expiring events written for keys that expire within 7 days');
+  };
+  const expiringFailed = (err: unknown) => deps.logger.warn({ err }, 'writing key.expiring events failed');
+  void expiring().catch(expiringFailed);
   const sequence = async () => {
     const placed = await sequenceAll(deps.database.db);
     if (placed > 0) deps.logger.debug({ placed }, 'events placed in the change feed');
@@ -45,6 +54,7 @@ export function startMaintenance(deps: Deps): { stop(): void } {
     setInterval(() => void sweepFiles().catch((err: unknown) => deps.logger.warn({ err }, 'sweeping attachment files failed')), SWEEP_FILES_EVERY_MS),
     setInterval(() => void sequence().catch((err: unknown) => deps.logger.warn({ err }, 'placing events in the change feed failed')), SEQUENCE_EVERY_MS),
     setInterval(() => void autoStop().catch(autoStopFailed), AUTO_STOP_EVERY_MS),
+    setInterval(() => void expiring().catch(expiringFailed), EXPIRING_EVERY_MS),
     setInterval(() => void expire().catch((err: unknown) => deps.logger.warn({ err }, 'maintenance failed')), EXPIRE_EVERY_MS),
     setInterval(() => void housekeep().catch((err: unknown) => deps.logger.warn({ err }, 'vacuum failed')), HOUSEKEEP_EVERY_MS),
   ];

@@ -64,6 +64,8 @@ export interface ApiKeysTable {
   expires_at: Timestamp;
   revoked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   last_used_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  last_used_ip: ColumnType<string | null, string | null | undefined, string | null>;
+  expiry_notified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Timestamp;
 }
 

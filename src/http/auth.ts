@@ -70,7 +70,8 @@ export class KeyResolver {
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  async resolve(presented: Presented): Promise<Principal | undefined> {
+  /** `ip`: the client's address, kept as the key's last_used_ip. */
+  async resolve(presented: Presented, ip?: string): Promise<Principal | undefined> {
     if (!plausibleSecret(presented.secret)) return undefined;
     const hash = hashSecret(presented.secret);
     const now = this.clock.now().getTime();
@@ -85,7 +86,7 @@ export class KeyResolver {
     }
     if (principal.expiresAt <= now) return undefined;
     if (presented.keyId !== undefined && presented.keyId !== principal.keyId) return undefined;
-    this.touch(principal.keyId, now);
+    this.touch(principal.keyId, now, ip);
     return principal;
   }
 
@@ -124,12 +125,15 @@ export class KeyResolver {
     return best;
   }
 
-  /** Records last use at most once a minute per key, off the request's critical path. */
-  private touch(keyId: string, now: number): void {
+  /**
+   * Records last use (when, and from which address) at most once a minute per key, off the
+   * request's critical path: never a write per request.
+   */
+  private touch(keyId: string, now: number, ip: string | undefined): void {
     const last = this.#touched.get(keyId) ?? 0;
     if (now - last < TOUCH_EVERY_MS) return;
     this.#touched.set(keyId, now);
-    apiKeyRepository(this.db).touch(keyId, new Date(now)).catch(this.onError);
+    apiKeyRepository(this.db).touch(keyId, new Date(now), ip?.slice(0, 64) ?? null).catch(this.onError);
   }
 
   forgetKey(keyId: string): void {
@@ -178,7 +182,7 @@ export function installAuth(
     if (blocked && blocked.consumedPoints >= config.rateLimit.authFailuresPerMinute) {
       throw tooManyFailures(blocked);
     }
-    const principal = presented ? await resolver.resolve(presented) : undefined;
+    const principal = presented ? await resolver.resolve(presented, request.ip) : undefined;
     if (!principal) {
       if (presented) await failures.consume(ip).catch(() => {});
       throw errors.unauthorized();

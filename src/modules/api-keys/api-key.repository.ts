@@ -89,8 +89,8 @@ export function apiKeyRepository(db: Db) {
         .executeTakeFirst();
     },
 
-    touch(id: string, at: Date): Promise<unknown> {
-      return db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
+    touch(id: string, at: Date, ip: string | null): Promise<unknown> {
+      return db.updateTable('api_keys').set({ last_used_at: at, last_used_ip: ip }).where('id', '=', id).execute();
     },
   };
 }

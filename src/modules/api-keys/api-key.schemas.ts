@@ -18,6 +18,7 @@ const keyFields = {
   prefix: Type.String({ description: 'The first characters of the secret, to recognise it' }),
   expires_at: Timestamp,
   last_used_at: NullableTimestamp,
+  last_used_ip: Nullable(Type.String(), { description: 'The client address of the last use (kept with last_used_at, at most once a minute)' }),
   revoked_at: NullableTimestamp,
   created_at: Timestamp,
 };

@@ -1,4 +1,5 @@
-import { afterCommit } from '../../db/after-commit.ts';
+import { afterCommit, inTransaction } from '../../db/after-commit.ts';
+import { eventRow } from '../../events/event.repository.ts';
 import type { Db } from '../../db/database.ts';
 import { errors } from '../../http/errors.ts';
 import { visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
@@ -25,8 +26,46 @@ export interface ApiKeyServiceDeps {
   forgetKey(keyId: string): void;
 }
 
+/** How long before its expiry a key's key.expiring event is written. */
+export const EXPIRING_NOTICE_MS = 7 * DAY_MS;
+
 export class ApiKeyService {
   constructor(private readonly deps: ApiKeyServiceDeps) {}
+
+  /**
+   * Writes a key.expiring event for each key that expires within 7 days and has had none: in
+   * its workspace for a key limited to one, otherwise in each workspace its user belongs to.
+   * Keys are claimed with FOR UPDATE SKIP LOCKED and marked in the same transaction, so that
+   * passes running at once on several instances write each event exactly once. Returns how many
+   * keys it noticed.
+   */
+  async notifyExpiring(batch = 500): Promise<number> {
+    return inTransaction(this.deps.db, async (tx) => {
+      const now = this.deps.clock.now();
+      const keys = await tx
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('revoked_at', 'is', null)
+        .where('expiry_notified_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('expires_at', '<=', new Date(now.getTime() + EXPIRING_NOTICE_MS))
+        .orderBy('expires_at')
+        .limit(batch)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (keys.length === 0) return 0;
+      const memberships = await tx.selectFrom('memberships').select(['user_id', 'workspace_id']).where('user_id', 'in', [...new Set(keys.map((k) => k.user_id))]).execute();
+      const events = keys.flatMap((key) => {
+        const workspaces = key.workspace_id ? [key.workspace_id] : memberships.filter((m) => m.user_id === key.user_id).map((m) => m.workspace_id);
+        const data = { ...presentApiKey(key), expires_in_seconds: Math.max(0, Math.floor((key.expires_at.getTime() - now.getTime()) / 1000)) };
+        return workspaces.map((workspaceId) => eventRow(this.deps.ids, { userId: null, keyId: null }, { workspaceId, projectId: key.project_id, type: 'key.expiring', resourceType: 'api_key', resourceId: key.id, data }));
+      });
+      if (events.length > 0) await tx.insertInto('events').values(events).execute();
+      await tx.updateTable('api_keys').set({ expiry_notified_at: now }).where('id', 'in', keys.map((k) => k.id)).execute();
+      return keys.length;
+    });
+  }
 
   /** Inserts a key for `userId` with the given (already chosen) secret; used by bootstrap too. */
   async insertKey(tx: Db, userId: string, fields: { name: string; scopes: string[]; secret: string; expiresAt: Date; workspaceId: string | null; projectId: string | null }) {
