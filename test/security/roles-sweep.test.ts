@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprint } from '../assertions.ts';
 import { createTestApp, type Response, type TestApp } from '../app.ts';
-import { addMember, makeKey, makeTask, makeUser, makeWorld, unique, type Actor } from '../factories.ts';
+import { makeKey, makeUser, unique, type Actor } from '../factories.ts';
 import { operations, Sampler, type Doc } from '../helpers/openapi-sample.ts';
+import { buildSweepWorld, type Role, type SweepWorld } from '../helpers/sweep-world.ts';
 
-type Role = 'viewer' | 'member' | 'admin' | 'owner';
 const ROLES: Role[] = ['viewer', 'member', 'admin', 'owner'];
 type Rule = Role | 'public' | 'authenticated' | 'instance-admin';
 interface Entry {
@@ -32,50 +32,14 @@ const DELETE_ORDER = ['deleteAttachment', 'deleteComment', 'deleteTimeEntry', 'd
 
 let t: TestApp;
 let doc: Doc;
-const actors = {} as Record<Role, Actor>;
-const ids: Record<string, string> = {};
-let slugs: { company_slug: string; project_slug: string };
-let taskUuid: string;
+let world: SweepWorld;
+let actors: Record<Role, Actor>;
 
 beforeAll(async () => {
   t = await createTestApp({ env: { SPRINTLANE_RATE_LIMIT: 'false' } });
   doc = (await t.request<Doc>({ url: '/openapi.json' })).body;
-  const world = await makeWorld(t);
-  actors.owner = world.owner;
-  for (const role of ['admin', 'member', 'viewer'] as const) {
-    actors[role] = await makeUser(t);
-    await addMember(t, world.owner, world.workspace.id, actors[role], role);
-  }
-  const extra = await makeUser(t);
-  const membership = await addMember(t, world.owner, world.workspace.id, extra, 'member');
-  const task = await makeTask(t, world.owner, world.project.id);
-  taskUuid = task.uuid;
-  slugs = { company_slug: world.workspace.slug, project_slug: world.project.slug };
-  const post = async (url: string, body: unknown) => {
-    const res = await t.request({ method: 'POST', url, key: world.owner.key, body });
-    expect(res.status, `${url}: ${res.text}`).toBe(201);
-    return res.body.data;
-  };
-  ids.workspaces = world.workspace.id;
-  ids.projects = world.project.id;
-  ids.tasks = task.id;
-  ids.members = membership.id;
-  ids.sprints = (await post(`/v1/projects/${world.project.id}/sprints`, { name: unique('Sprint ') })).id;
-  ids.labels = (await post(`/v1/workspaces/${world.workspace.id}/labels`, { name: unique('label-') })).id;
-  ids.comments = (await post(`/v1/tasks/${task.id}/comments`, { body: 'the owner says' })).id;
-  ids['time-entries'] = String((await post('/v1/time-entries', { task_id: task.id, duration_minutes: 30 })).id);
-  ids['time-trackings'] = String((await post('/time-trackings', { ...slugs, task_uuid: task.uuid })).id);
-  const boundary = 'roles-boundary';
-  const upload = await t.app.inject({
-    method: 'POST',
-    url: `/v1/tasks/${task.id}/attachments`,
-    headers: { authorization: `Bearer ${world.owner.key}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
-    payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nprobe\r\n--${boundary}--\r\n`,
-  });
-  expect(upload.statusCode, upload.body).toBe(201);
-  ids.attachments = upload.json().data.id;
-  ids.users = world.owner.userId;
-  ids['api-keys'] = world.owner.keyId;
+  world = await buildSweepWorld(t);
+  actors = world.actors;
 });
 afterAll(async () => {
   await t?.close();
@@ -89,25 +53,15 @@ const sampler = () =>
     name: () => unique('Probe '),
     title: () => unique('Probe '),
     key: () => `probe-${++counter}`,
-    id: () => ids.tasks,
-    task_id: () => ids.tasks,
-    task_uuid: () => taskUuid,
+    id: () => world.ids.tasks,
+    task_id: () => world.ids.tasks,
+    task_uuid: () => world.taskUuid,
     // Entries of 10 minutes from different days, so that none overlaps another.
     duration_minutes: () => 10,
     date: () => new Date(Date.UTC(2026, 0, 1 + ++counter)).toISOString().slice(0, 10),
-    company_slug: () => slugs.company_slug,
-    project_slug: () => slugs.project_slug,
+    company_slug: () => world.slugs.company_slug,
+    project_slug: () => world.slugs.project_slug,
   });
-
-function urlOf(route: string): string {
-  const url = route.replace(/\/([^/]+)\/\{id\}/, (_m, segment: string) => {
-    const id = ids[segment];
-    if (!id) throw new Error(`${route}: no resource for {id} after /${segment}/; add one to the roles sweep`);
-    return `/${segment}/${id}`;
-  });
-  const filled = url.replace('{key}', 'todo');
-  return filled.startsWith('/time-trackings') ? `${filled}?company_slug=${slugs.company_slug}&project_slug=${slugs.project_slug}` : filled;
-}
 
 /** Refused for the caller's role: a 403, a hidden resource's 404, or a batch whose every refused item was one. */
 function refusal(res: Response): number | undefined {
@@ -122,13 +76,13 @@ async function call(route: string, method: string, key: string | undefined, body
     const boundary = 'sweep-boundary';
     const res = await t.app.inject({
       method: 'POST',
-      url: urlOf(route),
+      url: world.urlOf(route),
       headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), 'content-type': `multipart/form-data; boundary=${boundary}` },
       payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="b.txt"\r\nContent-Type: text/plain\r\n\r\nsweep\r\n--${boundary}--\r\n`,
     });
     return { status: res.statusCode, headers: res.headers, body: res.json(), text: res.body };
   }
-  return t.request({ method: method.toUpperCase(), url: urlOf(route), key, body });
+  return t.request({ method: method.toUpperCase(), url: world.urlOf(route), key, body });
 }
 
 describe('roles × operations', () => {

@@ -1,0 +1,67 @@
+// The world the OpenAPI-driven sweeps (roles, fuzzing) act in: a workspace with one user of each
+// role and one resource of every kind, made by its owner, and the URL of any route on them.
+import { expect } from 'vitest';
+import type { TestApp } from '../app.ts';
+import { addMember, makeTask, makeUser, makeWorld, unique, type Actor } from '../factories.ts';
+
+export type Role = 'viewer' | 'member' | 'admin' | 'owner';
+
+export interface SweepWorld {
+  actors: Record<Role, Actor>;
+  /** A resource id by the path segment in front of its {id}. */
+  ids: Record<string, string>;
+  slugs: { company_slug: string; project_slug: string };
+  taskUuid: string;
+  /** The route with its {id} (and {key}) filled in, and the slugs the GitScrum-style routes need. */
+  urlOf(route: string): string;
+}
+
+export async function buildSweepWorld(t: TestApp): Promise<SweepWorld> {
+  const world = await makeWorld(t);
+  const actors = { owner: world.owner } as Record<Role, Actor>;
+  for (const role of ['admin', 'member', 'viewer'] as const) {
+    actors[role] = await makeUser(t);
+    await addMember(t, world.owner, world.workspace.id, actors[role], role);
+  }
+  const extra = await makeUser(t);
+  const membership = await addMember(t, world.owner, world.workspace.id, extra, 'member');
+  const task = await makeTask(t, world.owner, world.project.id);
+  const slugs = { company_slug: world.workspace.slug, project_slug: world.project.slug };
+  const post = async (url: string, body: unknown) => {
+    const res = await t.request({ method: 'POST', url, key: world.owner.key, body });
+    expect(res.status, `${url}: ${res.text}`).toBe(201);
+    return res.body.data;
+  };
+  const ids: Record<string, string> = {
+    workspaces: world.workspace.id,
+    projects: world.project.id,
+    tasks: task.id,
+    members: membership.id,
+    users: world.owner.userId,
+    'api-keys': world.owner.keyId,
+  };
+  ids.sprints = (await post(`/v1/projects/${world.project.id}/sprints`, { name: unique('Sprint ') })).id;
+  ids.labels = (await post(`/v1/workspaces/${world.workspace.id}/labels`, { name: unique('label-') })).id;
+  ids.comments = (await post(`/v1/tasks/${task.id}/comments`, { body: 'the owner says' })).id;
+  ids['time-entries'] = String((await post('/v1/time-entries', { task_id: task.id, duration_minutes: 30 })).id);
+  ids['time-trackings'] = String((await post('/time-trackings', { ...slugs, task_uuid: task.uuid })).id);
+  const boundary = 'sweep-world-boundary';
+  const upload = await t.app.inject({
+    method: 'POST',
+    url: `/v1/tasks/${task.id}/attachments`,
+    headers: { authorization: `Bearer ${world.owner.key}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nprobe\r\n--${boundary}--\r\n`,
+  });
+  expect(upload.statusCode, upload.body).toBe(201);
+  ids.attachments = upload.json().data.id;
+  const urlOf = (route: string): string => {
+    const url = route.replace(/\/([^/]+)\/\{id\}/, (_m, segment: string) => {
+      const id = ids[segment];
+      if (!id) throw new Error(`${route}: no resource for {id} after /${segment}/; add one to test/helpers/sweep-world.ts`);
+      return `/${segment}/${id}`;
+    });
+    const filled = url.replace('{key}', 'todo');
+    return filled.startsWith('/time-trackings') ? `${filled}?company_slug=${slugs.company_slug}&project_slug=${slugs.project_slug}` : filled;
+  };
+  return { actors, ids, slugs, taskUuid: task.uuid, urlOf };
+}
