@@ -117,6 +117,25 @@ describe('request bodies', () => {
     expect(await taskTotal()).toBe(before);
   });
 
+  it('a key given twice in one object is a 400 DUPLICATE_KEY naming it, at any depth, and nothing is created', async () => {
+    const before = await taskTotal();
+    for (const [body, key] of [
+      ['{"title":"first","title":"second"}', 'title'],
+      ['{"title":"x", "description":"a" ,  "description" : "b"}', 'description'],
+      ['{"title":"x","labels":[],"\\u0074itle":"escaped"}', 'title'],
+    ] as const) {
+      const res = await t.request({ method: 'POST', url: `/v1/projects/${world.project.id}/tasks`, key: world.owner.key, body });
+      expect(res.status, body).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'DUPLICATE_KEY', param: key });
+    }
+    const nested = await t.request({ method: 'POST', url: `/v1/projects/${world.project.id}/tasks/batch`, key: world.owner.key, body: '{"tasks":[{"title":"a","title":"b"}]}' });
+    expect(nested.body.error).toMatchObject({ code: 'DUPLICATE_KEY', param: 'title' });
+    expect(await taskTotal()).toBe(before);
+    // The same key in two objects, or as a value, is no duplicate.
+    const fine = await t.request({ method: 'POST', url: `/v1/projects/${world.project.id}/tasks/batch`, key: world.owner.key, body: '{"tasks":[{"title":"title"},{"title":"b","description":"title"}]}' });
+    expect(fine.status, fine.text).toBe(201);
+  });
+
   it('JSON nested exactly 32 levels is not refused for its depth', async () => {
     const res = await t.request({ method: 'POST', url: `/v1/projects/${world.project.id}/tasks`, key: world.owner.key, body: nestedBody(32) });
     // The shape is still wrong for labels, so it is a 400, but one that names the field, not the depth.

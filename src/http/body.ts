@@ -54,22 +54,42 @@ export function checkValue(value: unknown, param: string, depth: number): void {
 
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') return undefined;
-  // Cheap pre-check so a 10,000-deep document is refused before JSON.parse recurses through it.
-  let depth = 0;
-  let maxDepth = 0;
+  // One cheap pass before JSON.parse: a 10,000-deep document is refused before JSON.parse
+  // recurses through it, and a key given twice in one object is refused rather than resolved
+  // (JSON.parse keeps the last; other parsers, a proxy's or a WAF's, may keep the first).
+  const objects: Array<Set<string> | null> = [];
   let inString = false;
+  let start = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
       if (c === 92) i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      depth++;
-      if (depth > maxDepth) maxDepth = depth;
-    } else if (c === 125 || c === 93) depth--;
+      else if (c === 34) {
+        inString = false;
+        const keys = objects[objects.length - 1];
+        if (keys) {
+          let j = i + 1;
+          while (j < text.length && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9 || text.charCodeAt(j) === 10 || text.charCodeAt(j) === 13)) j++;
+          if (text.charCodeAt(j) === 58) {
+            let key: string;
+            try {
+              key = JSON.parse(text.slice(start, i + 1)) as string;
+            } catch {
+              key = text.slice(start + 1, i);
+            }
+            if (keys.has(key)) throw badInput(`The body gives ${JSON.stringify(key)} twice in one object`, key, 'DUPLICATE_KEY');
+            keys.add(key);
+          }
+        }
+      }
+    } else if (c === 34) {
+      inString = true;
+      start = i;
+    } else if (c === 123 || c === 91) {
+      objects.push(c === 123 ? new Set() : null);
+      if (objects.length > MAX_JSON_DEPTH) throw badInput(`Body is nested deeper than ${MAX_JSON_DEPTH} levels`, undefined, 'BODY_TOO_DEEP');
+    } else if (c === 125 || c === 93) objects.pop();
   }
-  if (maxDepth > MAX_JSON_DEPTH) throw badInput(`Body is nested deeper than ${MAX_JSON_DEPTH} levels`, undefined, 'BODY_TOO_DEEP');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
