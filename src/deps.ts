@@ -170,7 +170,7 @@ export function createDeps(
       timeEntries,
       timeReports: new TimeReportService({ db, clock, timeEntries, parallel: new ParallelReads(database.kind === 'postgres' ? 2 : 1, config.dbPoolSize) }),
       apiKeys,
-      admin: new AdminService({ db, clock, ids, apiKeys }),
+      admin: new AdminService({ db, clock, ids, apiKeys, plans: config.rateLimit.plans, forgetAll: forget.forgetAll }),
     },
   };
 }

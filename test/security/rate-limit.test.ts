@@ -1,6 +1,7 @@
 // Per-key rate limits: the X-RateLimit-* headers on every authenticated response, the hourly quota,
 // the per-minute burst cap (which costs no hourly quota), plans, and switching limits off.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { expectError } from '../assertions.ts';
 import { createTestApp, type Response, type TestApp } from '../app.ts';
 import { makeKey, makeUser, type Actor } from '../factories.ts';
 
@@ -215,5 +216,36 @@ describe('switching limits off', () => {
       expect(res.status).toBe(200);
     }
     for (let i = 0; i < 10; i++) expect((await t.request({ url: '/v1/workspaces', key: t.adminKey })).status).toBe(200);
+  });
+});
+
+describe('operator overrides per workspace', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { SPRINTLANE_RATE_LIMIT_FREE_HOURLY: '1000', SPRINTLANE_RATE_LIMIT_FREE_BURST: '1000' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("an instance administrator sets a workspace's limits over its plan's, effective on its keys' next request, and null restores the plan's", async () => {
+    const owner = await makeUser(t);
+    const ws = await t.request({ method: 'POST', url: '/v1/workspaces', key: owner.key, body: { name: 'Limited' } });
+    expect(ws.status, ws.text).toBe(201);
+    expect((await t.request({ url: '/v1/workspaces', key: owner.key })).headers['x-ratelimit-limit']).toBe('1000');
+    const set = await t.request({ method: 'PUT', url: `/v1/admin/workspaces/${ws.body.data.id}/rate-limit`, key: t.adminKey, body: { hourly: 3, burst: null } });
+    expect(set.status, set.text).toBe(200);
+    expect(set.body.data).toEqual({ workspace_id: ws.body.data.id, plan: 'free', override: { hourly: 3, burst: null }, effective: { hourly: 3, burst: 1000 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await t.request({ url: '/v1/workspaces', key: owner.key })).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    // Its owner is no operator (and is limited now); neither is anyone else who is not an instance administrator.
+    const other = await makeUser(t);
+    expectError(await t.request({ method: 'PUT', url: `/v1/admin/workspaces/${ws.body.data.id}/rate-limit`, key: other.key, body: { hourly: 100000, burst: null } }), 403);
+    expectError(await t.request({ method: 'PUT', url: '/v1/admin/workspaces/ws_nope/rate-limit', key: t.adminKey, body: { hourly: 1, burst: 1 } }), 404, 'NOT_FOUND');
+    expectError(await t.request({ method: 'PUT', url: `/v1/admin/workspaces/${ws.body.data.id}/rate-limit`, key: t.adminKey, body: { hourly: 0, burst: 1 } }), 400, undefined, 'hourly');
+    const reset = await t.request({ method: 'PUT', url: `/v1/admin/workspaces/${ws.body.data.id}/rate-limit`, key: t.adminKey, body: { hourly: null, burst: null } });
+    expect(reset.body.data.effective).toEqual({ hourly: 1000, burst: 1000 });
+    expect((await t.request({ url: '/v1/workspaces', key: owner.key })).headers['x-ratelimit-limit']).toBe('1000');
   });
 });

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { PageQuery } from '../../http/schemas.ts';
+import { Id, Nullable, PageQuery } from '../../http/schemas.ts';
 import { Email, PersonName, Username } from '../users/user.schemas.ts';
 
 export const CreateUserBody = Type.Object(
@@ -15,3 +15,21 @@ export type CreateUserInput = Static<typeof CreateUserBody>;
 
 export const ListUsersQuery = Type.Object(PageQuery);
 export type ListUsersInput = Static<typeof ListUsersQuery>;
+
+const Limit = (what: string) => Nullable(Type.Integer({ minimum: 1, maximum: 100_000_000 }), { description: `${what}; null: the plan's` });
+
+export const RateLimitBody = Type.Object(
+  { hourly: Limit('Requests per hour per key'), burst: Limit('Requests per minute per key') },
+  { additionalProperties: false },
+);
+export type RateLimitInput = Static<typeof RateLimitBody>;
+
+export const WorkspaceRateLimitSchema = Type.Object(
+  {
+    workspace_id: Id('ws'),
+    plan: Type.String(),
+    override: Type.Object({ hourly: Nullable(Type.Integer()), burst: Nullable(Type.Integer()) }, { additionalProperties: false, description: "The operator's limits (null: none)" }),
+    effective: Type.Object({ hourly: Type.Integer(), burst: Type.Integer() }, { additionalProperties: false, description: 'What keys reaching the workspace get from it' }),
+  },
+  { additionalProperties: false },
+);

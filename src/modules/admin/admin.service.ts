@@ -8,18 +8,51 @@ import type { ApiKeyService } from '../api-keys/api-key.service.ts';
 import type { CreateApiKeyInput } from '../api-keys/api-key.schemas.ts';
 import { presentUser } from '../users/user.presenter.ts';
 import { userRepository } from '../users/user.repository.ts';
-import type { CreateUserInput, ListUsersInput } from './admin.schemas.ts';
+import type { CreateUserInput, ListUsersInput, RateLimitInput } from './admin.schemas.ts';
+import { sql } from 'kysely';
+import { afterCommit } from '../../db/after-commit.ts';
+import type { Config } from '../../config.ts';
+import { looksLikeId } from '../../lib/ids.ts';
 
 export interface AdminServiceDeps {
   db: Db;
   clock: Clock;
   ids: Ids;
   apiKeys: ApiKeyService;
+  plans: Config['rateLimit']['plans'];
+  /** Every instance recomputes its keys' limits (see AuthBus). */
+  forgetAll(): void;
 }
 
 /** Instance administration: users, and tokens minted for them (like GitLab's impersonation tokens). */
 export class AdminService {
   constructor(private readonly deps: AdminServiceDeps) {}
+
+  /**
+   * `PUT /v1/admin/workspaces/:id/rate-limit`: the operator's per-workspace limits, over its
+   * plan's (null: the plan's). Keys reaching the workspace get them on their next request, on
+   * every instance.
+   */
+  async setRateLimit(tx: Db, p: Principal, workspaceId: string, input: RateLimitInput) {
+    requireInstanceAdmin(p);
+    const row = looksLikeId('ws', workspaceId)
+      ? await tx
+          .updateTable('workspaces')
+          .set({ rate_limit_hourly: input.hourly, rate_limit_burst: input.burst, updated_at: this.deps.clock.now(), version: sql`version + 1` })
+          .where('id', '=', workspaceId)
+          .returning(['id', 'plan', 'rate_limit_hourly', 'rate_limit_burst'])
+          .executeTakeFirst()
+      : undefined;
+    if (!row) throw errors.notFound('Workspace');
+    afterCommit(tx, () => this.deps.forgetAll());
+    const plan = this.deps.plans[row.plan];
+    return {
+      workspace_id: row.id,
+      plan: row.plan,
+      override: { hourly: row.rate_limit_hourly, burst: row.rate_limit_burst },
+      effective: { hourly: row.rate_limit_hourly ?? plan.hourly, burst: row.rate_limit_burst ?? plan.burst },
+    };
+  }
 
   async listUsers(p: Principal, q: ListUsersInput) {
     requireInstanceAdmin(p);
