@@ -68,7 +68,7 @@ async function openTestDatabase(config: Config): Promise<{ database: Database; u
     await admin.end();
     const u = new URL(pgTemplate.url);
     u.pathname = `/${name}`;
-    const database = await openPostgres(u.toString(), 5000, 10, config.dbPrepare);
+    const database = await openPostgres(u.toString(), config.statementTimeoutMs, 10, config.dbPrepare);
     return {
       database,
       url: u.toString(),
