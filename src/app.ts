@@ -53,7 +53,8 @@ export interface BuildOptions {
 export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<App> {
   const { config } = deps;
   const nextRequestId = requestIds();
-  const serverOptions: FastifyServerOptions & { https?: { cert: Buffer; key: Buffer; maxHeaderSize: number }; http?: { maxHeaderSize: number } } = {
+  type Limits = { maxHeaderSize: number; connectionsCheckingInterval: number };
+  const serverOptions: FastifyServerOptions & { https?: Limits & { cert: Buffer; key: Buffer }; http?: Limits } = {
     loggerInstance: deps.logger,
     // Per-request log lines only at debug level: at full load they would cost more than the request.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
@@ -81,11 +82,14 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
     },
     forceCloseConnections: 'idle',
   };
-  serverOptions.http = { maxHeaderSize: config.maxHeaderBytes };
-  if (config.tlsCert && config.tlsKey) serverOptions.https = { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), maxHeaderSize: config.maxHeaderBytes };
+  // Slow clients are checked for every second (Node's default is every 30 s, which lets a client
+  // hold a connection for up to 45 s past a 15 s headers timeout).
+  const limits = { maxHeaderSize: config.maxHeaderBytes, connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs) };
+  serverOptions.http = limits;
+  if (config.tlsCert && config.tlsKey) serverOptions.https = { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey), ...limits };
   const app = Fastify(serverOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
-  app.server.headersTimeout = 15_000;
-  app.server.requestTimeout = 60_000;
+  app.server.headersTimeout = config.headersTimeoutMs;
+  app.server.requestTimeout = config.requestTimeoutMs;
 
   app.addSchema(ErrorSchema);
   installValidation(app, [ErrorSchema]);

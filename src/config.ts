@@ -25,6 +25,9 @@ export interface Config {
   corsOrigins: string[];
   /** The largest request head (request line and headers), in bytes: larger is 431. */
   maxHeaderBytes: number;
+  /** How long a client may take to send its request head, and its whole request, in milliseconds (slow clients are cut off with 408). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   trustProxy: string[];
   tlsCert: string | undefined;
   tlsKey: string | undefined;
@@ -119,6 +122,8 @@ export function loadConfig(env: Env = process.env): Config {
     requireHttps: bool(env, 'SPRINTLANE_REQUIRE_HTTPS', false),
     corsOrigins: origins(env.SPRINTLANE_CORS_ORIGINS),
     maxHeaderBytes: int(env, 'SPRINTLANE_MAX_HEADER_BYTES', 16 * 1024, 1024, 1024 * 1024),
+    headersTimeoutMs: int(env, 'SPRINTLANE_HEADERS_TIMEOUT_MS', 15_000, 100, 600_000),
+    requestTimeoutMs: int(env, 'SPRINTLANE_REQUEST_TIMEOUT_MS', 60_000, 100, 3_600_000),
     trustProxy: (env.SPRINTLANE_TRUSTED_PROXIES || '').split(',').map((s) => s.trim()).filter(Boolean),
     tlsCert,
     tlsKey,

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,21 @@ describe('transport', () => {
     const { port } = await listening({ SPRINTLANE_MAX_HEADER_BYTES: '4096' });
     expect((await get(http, port, '/healthz', { 'x-padding': 'a'.repeat(2000) })).status).toBe(200);
     expect((await get(http, port, '/healthz', { 'x-padding': 'a'.repeat(8000) })).status).toBe(431);
+  });
+
+  it('cuts off a client that sends its request head too slowly (408, connection closed), and serves others meanwhile', async () => {
+    const { port } = await listening({ SPRINTLANE_HEADERS_TIMEOUT_MS: '500' });
+    const started = Date.now();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: '));
+      let got = '';
+      socket.on('data', (c) => (got += c.toString()));
+      socket.on('close', () => resolve(got));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect((await get(http, port, '/healthz')).status).toBe(200);
   });
 
   it('answers no CORS unless origins are configured, and then only those', async () => {
