@@ -63,6 +63,19 @@ const sampler = () =>
     project_slug: () => world.slugs.project_slug,
   });
 
+/** The one response that may show a secret: a key's, when it is made (OWASP API3). */
+const SHOWS_A_SECRET = new Set(['createApiKey', 'adminCreateUserApiKey']);
+
+/** Paths of fields whose name says they hold a secret (secret, hash, password, token), anywhere in a body. */
+function secretFields(value: unknown, path = ''): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretFields(v, `${path}[${i}]`));
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => [
+    ...(/(^|_)(secret|hash|password|token)s?($|_)/i.test(k) ? [`${path}.${k}`] : []),
+    ...secretFields(v, `${path}.${k}`),
+  ]);
+}
+
 /** Refused for the caller's role: a 403, a hidden resource's 404, or a batch whose every refused item was one. */
 function refusal(res: Response): number | undefined {
   if (res.status === 403 || res.status === 404) return res.status;
@@ -92,7 +105,7 @@ describe('roles × operations', () => {
     expect(Object.keys(table).filter((id) => !ops.has(id)).sort(), 'entries of test/security/access-table.json for operations that do not exist').toEqual([]);
   });
 
-  it('gives each role exactly what the table says on the owner\'s resources, and a viewer changes nothing', async () => {
+  it("gives each role exactly what the table says on the owner's resources, and a viewer changes nothing; no response but a key's creation carries a secret-bearing field", async () => {
     const ranked = operations(doc).filter(([, , op]) => ROLES.includes(table[op.operationId]!.allow as Role));
     const writesLast = [
       ...ranked.filter(([, m]) => m !== 'delete'),
@@ -116,6 +129,8 @@ describe('roles × operations', () => {
         return;
       }
       (seen[op.operationId] ??= {} as Record<Role, number>)[role] = res.status;
+      const leaked = SHOWS_A_SECRET.has(op.operationId) ? [] : secretFields(res.body);
+      if (leaked.length > 0) problems.push(`${op.operationId} as ${role}: a secret-bearing field in the response: ${leaked.join(', ')}`);
       const refused = refusal(res);
       if (res.status >= 500) problems.push(`${op.operationId} as ${role}: ${res.status} ${res.text}`);
       // A 400 is the sweep's own mistake (its body broke a schema): it would prove nothing.
@@ -146,6 +161,11 @@ describe('roles × operations', () => {
       } else if (entry.allow === 'authenticated' && method === 'get') {
         const res = await call(route, method, stranger.key, undefined);
         expect([401, 403], `${op.operationId} as a caller of no workspace`).not.toContain(res.status);
+        const own = await call(route, method, actors.owner.key, undefined);
+        expect(secretFields(own.body), `${op.operationId}: secret-bearing fields`).toEqual([]);
+      }
+      if (entry.allow === 'instance-admin' && method === 'get') {
+        expect(secretFields((await call(route, method, t.adminKey, undefined)).body), `${op.operationId}: secret-bearing fields`).toEqual([]);
       }
     }
   });
