@@ -82,8 +82,11 @@ export interface Broken {
   how: string;
 }
 
-/** Bodies that break exactly one constraint of the (object) schema, at its top level. */
-export function brokenOnce(s: Schema): Arbitrary<Broken> | undefined {
+/**
+ * Bodies that break exactly one constraint of the (object) schema, at its top level. `textOnly`:
+ * only breakages a query string can carry (its values are all text, and a missing one is absent).
+ */
+export function brokenOnce(s: Schema, opts: { textOnly?: boolean } = {}): Arbitrary<Broken> | undefined {
   const props = s.properties ?? {};
   const ways: Array<Arbitrary<Broken>> = [];
   const base = valid(s) as Arbitrary<Record<string, unknown>>;
@@ -92,6 +95,18 @@ export function brokenOnce(s: Schema): Arbitrary<Broken> | undefined {
   for (const [field, p] of Object.entries(props)) {
     if (p.anyOf || p.const !== undefined) continue;
     const type = Array.isArray(p.type) ? p.type[0] : p.type;
+    if (opts.textOnly) {
+      if (type === 'integer') {
+        set(field, 'not a number', fc.constant('twelve'));
+        if (p.maximum !== undefined) set(field, 'above the maximum', fc.constant(p.maximum + 1));
+        if (p.minimum !== undefined) set(field, 'below the minimum', fc.constant(p.minimum - 1));
+      } else if (type === 'string' && p.maxLength !== undefined && !p.format && !p.pattern && !p.enum) {
+        set(field, 'too long', fc.constant('x'.repeat(p.maxLength + 1)));
+      } else if (type === 'string' && p.enum?.length) {
+        set(field, 'not one of the values', fc.constant('not-one-of-them'));
+      }
+      continue;
+    }
     if (type === 'string') {
       set(field, 'a number for a string', fc.integer());
       if (p.maxLength !== undefined && !p.enum && !p.format && !p.pattern) set(field, 'too long', fc.constant('x'.repeat(p.maxLength + 1)));
@@ -110,7 +125,7 @@ export function brokenOnce(s: Schema): Arbitrary<Broken> | undefined {
       set(field, 'a string for an object', fc.constant('x'));
     }
   }
-  for (const field of s.required ?? []) {
+  for (const field of opts.textOnly ? [] : (s.required ?? [])) {
     ways.push(base.map((b) => {
       const { [field]: _gone, ...rest } = b;
       return { body: rest, field, how: 'required, left out' };

@@ -29,23 +29,61 @@ const withBodies = () =>
     .map(([path, method, op]) => ({ path, method, op, schema: op.requestBody?.content?.['application/json']?.schema as Schema | undefined }))
     .filter((o) => o.schema !== undefined);
 
+interface Parameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema: Schema;
+}
+
+/** Operations with query parameters, each with its query as one object schema. */
+const withQueries = () =>
+  operations(doc)
+    .map(([path, method, op]) => {
+      const params = ((op as { parameters?: Parameter[] }).parameters ?? []).filter((p) => p.in === 'query');
+      const schema: Schema = {
+        type: 'object',
+        properties: Object.fromEntries(params.map((p) => [p.name, p.schema])),
+        required: params.filter((p) => p.required).map((p) => p.name),
+      };
+      return { path, method, op, schema, count: params.length, body: op.requestBody !== undefined };
+    })
+    // Operations with a body as well are fuzzed through their bodies above.
+    .filter((o) => o.count > 0 && !o.body);
+
+/**
+ * A query string from generated values. The GitScrum-style routes keep naming the world's
+ * project by its slugs, except for the one parameter being broken (`broken`).
+ */
+function queryOf(path: string, values: Record<string, unknown>, broken?: string): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== null) q.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+  if (path.startsWith('/time-trackings')) {
+    for (const slug of ['company_slug', 'project_slug'] as const) if (slug !== broken) q.set(slug, world.slugs[slug]);
+  }
+  const url = world.urlOf(path).split('?')[0]!;
+  const text = q.toString();
+  return text ? `${url}?${text}` : url;
+}
+
 /**
  * Runs `check` on RUNS requests from `arbitrary` for one operation, recording in `problems` what
  * failed: the property's own verdict, or anything thrown (a response outside its declared schema).
  */
 async function fuzz<T>(
   problems: string[],
-  o: ReturnType<typeof withBodies>[number],
+  o: { path: string; method: string; op: { operationId: string } },
   arbitrary: fc.Arbitrary<T>,
-  bodyOf: (v: T) => unknown,
+  request: (v: T) => { url: string; body?: unknown },
   bad: (v: T, res: Response) => string | undefined,
 ): Promise<void> {
   await fc
     .assert(
       fc.asyncProperty(arbitrary, async (v) => {
-        const res = await t.request({ method: o.method.toUpperCase(), url: world.urlOf(o.path), key: world.actors.owner.key, body: bodyOf(v) });
+        const { url, body } = request(v);
+        const res = await t.request({ method: o.method.toUpperCase(), url, key: world.actors.owner.key, body });
         const why = bad(v, res);
-        if (why) problems.push(`${o.op.operationId}: ${why}: ${JSON.stringify(bodyOf(v)).slice(0, 200)} -> ${res.status} ${res.text.slice(0, 300)}`);
+        if (why) problems.push(`${o.op.operationId}: ${why}: ${url} ${JSON.stringify(body ?? null).slice(0, 200)} -> ${res.status} ${res.text.slice(0, 300)}`);
         return why === undefined;
       }),
       { numRuns: RUNS, endOnFailure: true },
@@ -64,7 +102,7 @@ describe('fuzzing', () => {
   it(`${RUNS} bodies each operation's schema accepts: never a schema refusal, never a 5xx`, async () => {
     const problems: string[] = [];
     for (const o of withBodies()) {
-      await fuzz(problems, o, valid(o.schema!), (body) => body, (_b, res) =>
+      await fuzz(problems, o, valid(o.schema!), (body) => ({ url: world.urlOf(o.path), body }), (_b, res) =>
         res.status >= 500 ? 'a 5xx' : res.status === 400 && res.body?.error?.code === 'VALIDATION_ERROR' ? 'a schema refusal of a valid body' : undefined,
       );
     }
@@ -76,10 +114,34 @@ describe('fuzzing', () => {
     for (const o of withBodies()) {
       const broken = brokenOnce(o.schema!);
       if (!broken) continue;
-      await fuzz(problems, o, broken, (b) => b.body, ({ field, how }, res) => {
+      await fuzz(problems, o, broken, (b) => ({ url: world.urlOf(o.path), body: b.body }), ({ field, how }, res) => {
         const param = String(res.body?.error?.param ?? '');
         const named = param === field || param.startsWith(`${field}.`) || param.startsWith(`${field}[`);
         return res.status === 400 && named ? undefined : `${field} ${how}: not a 400 naming ${field}`;
+      });
+    }
+    expect(problems.slice(0, 10)).toEqual([]);
+  }, 600_000);
+
+  it(`${RUNS} queries each operation's parameters accept: never a schema refusal, never a 5xx`, async () => {
+    const problems: string[] = [];
+    for (const o of withQueries()) {
+      await fuzz(problems, o, valid(o.schema) as fc.Arbitrary<Record<string, unknown>>, (q) => ({ url: queryOf(o.path, q) }), (_q, res) =>
+        res.status >= 500 ? 'a 5xx' : res.status === 400 && res.body?.error?.code === 'VALIDATION_ERROR' ? 'a schema refusal of valid parameters' : undefined,
+      );
+    }
+    expect(problems.slice(0, 10)).toEqual([]);
+  }, 600_000);
+
+  it(`${RUNS} queries breaking exactly one parameter's constraint: a 400 that names the parameter, never a 5xx`, async () => {
+    const problems: string[] = [];
+    for (const o of withQueries()) {
+      // Only the constraints a query string can break: every value arrives as text.
+      const broken = brokenOnce({ ...o.schema, additionalProperties: true }, { textOnly: true });
+      if (!broken) continue;
+      await fuzz(problems, o, broken, (b) => ({ url: queryOf(o.path, b.body, b.field) }), ({ field, how }, res) => {
+        const param = String(res.body?.error?.param ?? '');
+        return res.status === 400 && param === field ? undefined : `${field} ${how}: not a 400 naming ${field}`;
       });
     }
     expect(problems.slice(0, 10)).toEqual([]);
