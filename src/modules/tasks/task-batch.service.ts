@@ -21,7 +21,7 @@ import { sprintRepository } from '../sprints/sprint.repository.ts';
 import { presentTask } from './task.presenter.ts';
 import { taskRepository } from './task.repository.ts';
 import { assigneeError, parentError, sprintError, statusError, wipError } from './task.rules.ts';
-import { writeTaskChanges } from './task.service.ts';
+import { newTaskDraft, taskChanges, writeTaskChanges } from './task.service.ts';
 import { statusRepository } from '../workflows/status.repository.ts';
 import type { BatchCreateInput, BatchMoveInput, BatchResult, BatchUpdateInput } from './task-batch.schemas.ts';
 import type { UpdateTaskInput } from './task.schemas.ts';
@@ -141,32 +141,7 @@ export class TaskBatchService {
         results.push(refused(index, null, problem));
         return;
       }
-      drafts.push({
-        index,
-        task: {
-          id: this.deps.ids.next('task'),
-          uuid: this.deps.ids.uuid(),
-          workspace_id: project.workspace_id,
-          project_id: project.id,
-          title: item.title,
-          description: item.description ?? '',
-          status,
-          priority: item.priority ?? 'medium',
-          labels: [...new Set(item.labels ?? [])],
-          assignee_id: item.assignee_id ?? null,
-          due_date: item.due_date ?? null,
-          estimated_minutes: item.estimated_minutes ?? null,
-          sprint_id: item.sprint_id ?? null,
-          parent_id: item.parent_id ?? null,
-          subtask_count: 0,
-          subtask_done_count: 0,
-          created_by: p.userId,
-          tracked_seconds: 0,
-          version: 1,
-          created_at: now,
-          updated_at: now,
-        },
-      });
+      drafts.push({ index, task: { ...newTaskDraft(this.deps.ids, p, item, now), workspace_id: project.workspace_id, project_id: project.id, status } });
     });
     if ((atomic && results.length > 0) || drafts.length === 0) return outcome(results, atomic, 0);
     // Columns with a WIP limit take the first items that fit, in the order of the request.
@@ -321,17 +296,7 @@ async function labelsFor(tx: Db, ctx: LabelContext, items: Array<{ workspaceId: 
 
 /** `before` with the patch's fields set, or `before` itself when they change nothing. */
 function merge(before: Task, patch: Patch): Task {
-  const after: Task = { ...before };
-  if (patch.title !== undefined) after.title = patch.title;
-  if (patch.description !== undefined) after.description = patch.description;
-  if (patch.status !== undefined) after.status = patch.status;
-  if (patch.priority !== undefined) after.priority = patch.priority;
-  if (patch.labels !== undefined) after.labels = [...new Set(patch.labels)];
-  if (patch.assignee_id !== undefined) after.assignee_id = patch.assignee_id;
-  if (patch.due_date !== undefined) after.due_date = patch.due_date;
-  if (patch.estimated_minutes !== undefined) after.estimated_minutes = patch.estimated_minutes;
-  if (patch.sprint_id !== undefined) after.sprint_id = patch.sprint_id;
-  if (patch.parent_id !== undefined) after.parent_id = patch.parent_id;
+  const after: Task = { ...before, ...taskChanges(patch) };
   const same = (Object.keys(after) as Array<keyof Task>).every((k) => JSON.stringify(after[k]) === JSON.stringify(before[k]));
   return same ? before : after;
 }

@@ -10,6 +10,10 @@ function withLog(qc: QueryCreator<DB>, rows: SprintLogRow[]): QueryCreator<DB> {
   return rows.length === 0 ? qc : (qc.with('sprint_log', (c) => c.insertInto('sprint_task_log').values(rows)) as unknown as QueryCreator<DB>);
 }
 
+/** The fields of a task a patch may set: what update() and updateMany() write. */
+export const PATCHABLE_FIELDS = ['title', 'description', 'status', 'priority', 'labels', 'assignee_id', 'due_date', 'estimated_minutes', 'sprint_id', 'parent_id'] as const;
+export type TaskChanges = Partial<Pick<Task, (typeof PATCHABLE_FIELDS)[number]>>;
+
 export type TaskSortColumn = 'created_at' | 'updated_at' | 'number' | 'title' | 'priority' | 'status' | 'due_date' | 'rank';
 
 export interface TaskFilter {
@@ -218,19 +222,7 @@ export function taskRepository(db: Db) {
      */
     async updateMany(rows: Task[], at: Date): Promise<number> {
       if (rows.length === 0) return 0;
-      const values = rows.map((t) => ({
-        id: t.id,
-        title: t.title,
-        description: t.description,
-        status: t.status,
-        priority: t.priority,
-        labels: t.labels,
-        assignee_id: t.assignee_id,
-        due_date: t.due_date,
-        estimated_minutes: t.estimated_minutes,
-        sprint_id: t.sprint_id,
-        parent_id: t.parent_id,
-      }));
+      const values = rows.map((t) => ({ id: t.id, ...Object.fromEntries(PATCHABLE_FIELDS.map((f) => [f, t[f]])) }));
       const result = await sql`
         update tasks as t
         set title = v.title, description = v.description, status = v.status, priority = v.priority, labels = v.labels,
@@ -245,7 +237,7 @@ export function taskRepository(db: Db) {
     update(
       workspaceId: string,
       id: string,
-      changes: Partial<Pick<Task, 'title' | 'description' | 'status' | 'priority' | 'labels' | 'assignee_id' | 'due_date' | 'estimated_minutes' | 'sprint_id' | 'parent_id'>>,
+      changes: TaskChanges,
       at: Date,
     ): Promise<Task> {
       return db

@@ -27,7 +27,7 @@ import type { ProjectService } from '../projects/project.service.ts';
 import { presentEntry } from '../time-entries/time-entry.presenter.ts';
 import { timeEntryRepository } from '../time-entries/time-entry.repository.ts';
 import { presentTask, type Include, type Related } from './task.presenter.ts';
-import { taskRepository, type TaskFilter } from './task.repository.ts';
+import { PATCHABLE_FIELDS, taskRepository, type TaskChanges, type TaskFilter } from './task.repository.ts';
 import { assigneeError, parentError, sprintError, statusError, wipError } from './task.rules.ts';
 import { statusRepository } from '../workflows/status.repository.ts';
 import type { CreateTaskInput, ListAllTasksInput, ListTasksInput, MoveTaskInput, TaskActivityInput, UpdateTaskInput } from './task.schemas.ts';
@@ -122,6 +122,38 @@ export async function visibleTask(db: Db, p: Principal, id: string, action: Acti
   if (!task || !projectVisible(p, task.workspace_id, task.project_id)) throw errors.notFound('Task');
   authorize(p, task.workspace_id, action, 'Task', task.project_id);
   return task;
+}
+
+/** A new task's own fields, from the request: what its project adds (workspace, number, default status) comes from elsewhere. */
+export function newTaskDraft(ids: Ids, p: Principal, input: CreateTaskInput, now: Date) {
+  return {
+    id: ids.next('task'),
+    uuid: ids.uuid(),
+    title: input.title,
+    description: input.description ?? '',
+    priority: input.priority ?? 'medium',
+    labels: [...new Set(input.labels ?? [])],
+    assignee_id: input.assignee_id ?? null,
+    due_date: input.due_date ?? null,
+    estimated_minutes: input.estimated_minutes ?? null,
+    sprint_id: input.sprint_id ?? null,
+    parent_id: input.parent_id ?? null,
+    subtask_count: 0,
+    subtask_done_count: 0,
+    created_by: p.userId,
+    tracked_seconds: 0,
+    version: 1,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** The fields a patch sets (null clears one); those it does not send are not in it. Labels each once. */
+export function taskChanges(input: UpdateTaskInput): TaskChanges {
+  const changes: Record<string, unknown> = {};
+  for (const field of PATCHABLE_FIELDS) if (input[field] !== undefined) changes[field] = input[field];
+  if (input.labels !== undefined) changes.labels = [...new Set(input.labels)];
+  return changes as TaskChanges;
 }
 
 export interface TaskServiceDeps {
@@ -295,29 +327,8 @@ export class TaskService {
     return db.isTransaction ? this.createChecked(db, p, projectId, input) : inTransaction(db, (tx) => this.createChecked(tx, p, projectId, input));
   }
 
-  /** A new task's own fields, from the request: what its project adds comes from the database. */
   private draft(p: Principal, input: CreateTaskInput) {
-    const now = this.deps.clock.now();
-    return {
-      id: this.deps.ids.next('task'),
-      uuid: this.deps.ids.uuid(),
-      title: input.title,
-      description: input.description ?? '',
-      priority: input.priority ?? 'medium',
-      labels: [...new Set(input.labels ?? [])],
-      assignee_id: input.assignee_id ?? null,
-      due_date: input.due_date ?? null,
-      estimated_minutes: input.estimated_minutes ?? null,
-      sprint_id: input.sprint_id ?? null,
-      parent_id: input.parent_id ?? null,
-      subtask_count: 0,
-      subtask_done_count: 0,
-      created_by: p.userId,
-      tracked_seconds: 0,
-      version: 1,
-      created_at: now,
-      updated_at: now,
-    };
+    return newTaskDraft(this.deps.ids, p, input, this.deps.clock.now());
   }
 
   /**
@@ -355,17 +366,8 @@ export class TaskService {
     await this.checkAssignee(tx, before.workspace_id, input.assignee_id);
     if (input.sprint_id !== before.sprint_id) await this.checkSprint(tx, before.project_id, input.sprint_id);
     if (input.parent_id !== undefined && input.parent_id !== before.parent_id) await this.checkParent(tx, before.project_id, input.parent_id, before);
-    const changes: Parameters<ReturnType<typeof taskRepository>['update']>[2] = {};
-    if (input.title !== undefined) changes.title = input.title;
-    if (input.description !== undefined) changes.description = input.description;
-    if (input.status !== undefined) changes.status = input.status;
-    if (input.priority !== undefined) changes.priority = input.priority;
-    if (input.labels !== undefined) changes.labels = await resolveLabels(tx, this.labelContext(p, this.deps.clock.now()), before.workspace_id, input.labels);
-    if (input.assignee_id !== undefined) changes.assignee_id = input.assignee_id;
-    if (input.due_date !== undefined) changes.due_date = input.due_date;
-    if (input.estimated_minutes !== undefined) changes.estimated_minutes = input.estimated_minutes;
-    if (input.sprint_id !== undefined) changes.sprint_id = input.sprint_id;
-    if (input.parent_id !== undefined) changes.parent_id = input.parent_id;
+    const changes = taskChanges(input);
+    if (changes.labels) changes.labels = await resolveLabels(tx, this.labelContext(p, this.deps.clock.now()), before.workspace_id, changes.labels);
     return this.write(tx, p, before, changes, 'task.updated');
   }
 
@@ -382,7 +384,7 @@ export class TaskService {
     return this.write(tx, p, before, { status: input.status }, 'task.moved');
   }
 
-  private async write(tx: Db, p: Principal, before: Task, changes: Parameters<ReturnType<typeof taskRepository>['update']>[2], type: string) {
+  private async write(tx: Db, p: Principal, before: Task, changes: TaskChanges, type: string) {
     const after = await taskRepository(tx).update(before.workspace_id, before.id, changes, this.deps.clock.now());
     return { task: await recordTaskChange(tx, this.deps.ids, p, before, after, type), version: after.version };
   }
