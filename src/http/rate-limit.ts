@@ -8,6 +8,8 @@ import type { Principal } from './principal.ts';
 interface Pair {
   hourly: RateLimiterAbstract;
   burst: RateLimiterAbstract;
+  /** The RateLimit-Policy header of these limits, made once. */
+  policy: string;
 }
 
 /**
@@ -51,7 +53,11 @@ export class RateLimiter {
     const id = `${limit.hourly}/${limit.burst}`;
     let p = this.#pairs.get(id);
     if (!p) {
-      p = { hourly: this.limiter(`h${id}`, limit.hourly, 3600), burst: this.limiter(`b${id}`, limit.burst, 60) };
+      p = {
+        hourly: this.limiter(`h${id}`, limit.hourly, 3600),
+        burst: this.limiter(`b${id}`, limit.burst, 60),
+        policy: `"hour";q=${limit.hourly};w=3600, "minute";q=${limit.burst};w=60`,
+      };
       this.#pairs.set(id, p);
     }
     return p;
@@ -60,9 +66,9 @@ export class RateLimiter {
   async check(principal: Principal, reply: FastifyReply): Promise<void> {
     if (!this.config.rateLimit.enabled) return;
     const limit = principal.rateLimit;
-    const { hourly, burst } = this.pair(limit);
+    const { hourly, burst, policy } = this.pair(limit);
     const key = principal.keyId;
-    void reply.header('ratelimit-policy', `"hour";q=${limit.hourly};w=3600, "minute";q=${limit.burst};w=60`);
+    void reply.header('ratelimit-policy', policy);
     try {
       await burst.consume(key);
     } catch (rejected) {

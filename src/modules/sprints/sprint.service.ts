@@ -13,7 +13,7 @@ import { resolveSort } from '../../lib/listing.ts';
 import { toPage } from '../../lib/pagination.ts';
 import type { ProjectService } from '../projects/project.service.ts';
 import { recordTaskChange } from '../tasks/task.service.ts';
-import { reportRepository } from '../time-reports/report.repository.ts';
+import { localMidnights } from '../time-reports/report.service.ts';
 import { addDays, checkTimeZone, daysBetween, localDate, MAX_REPORT_DAYS } from '../time-reports/period.ts';
 import { presentSprint } from './sprint.presenter.ts';
 import { replaySprint } from './sprint-report.ts';
@@ -95,13 +95,7 @@ export class SprintService {
     const last = sprint.ended_at ? localDate(sprint.ended_at, tz) : sprint.end_date !== null && sprint.end_date > today ? sprint.end_date : today;
     // A sprint that ran for over a year shows its last year.
     const first = daysBetween(started, last) >= MAX_REPORT_DAYS ? addDays(last, 1 - MAX_REPORT_DAYS) : started;
-    let midnights: number[];
-    try {
-      midnights = (await reportRepository(db).midnights(tz, first, last)).map((t) => t * 1000);
-    } catch (err) {
-      if ((err as { code?: string }).code === '22023') throw errors.badRequest(`Unknown time zone ${JSON.stringify(tz)}`, 'tz', 'INVALID_TIME_ZONE');
-      throw err;
-    }
+    const midnights = (await localMidnights(db, tz, first, last)).map((t) => t * 1000);
     const committed = { tasks: sprint.committed_tasks ?? 0, estimated_minutes: sprint.committed_minutes ?? 0 };
     const replay = replaySprint({
       log,

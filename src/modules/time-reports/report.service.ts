@@ -56,6 +56,19 @@ export interface ReportServiceDeps {
   parallel?: ParallelReads;
 }
 
+/**
+ * The instants (epoch seconds) of the midnights in `tz` from `start` to the day after `end`, as
+ * the database computes them; a zone the database does not know is a 400 INVALID_TIME_ZONE.
+ */
+export async function localMidnights(db: Db, tz: string, start: string, end: string): Promise<number[]> {
+  try {
+    return await reportRepository(db).midnights(tz, start, end);
+  } catch (err) {
+    if ((err as { code?: string }).code === '22023') throw errors.badRequest(`Unknown time zone ${JSON.stringify(tz)}`, 'tz', 'INVALID_TIME_ZONE');
+    throw err;
+  }
+}
+
 export class TimeReportService {
   constructor(private readonly deps: ReportServiceDeps) {}
 
@@ -68,13 +81,7 @@ export class TimeReportService {
     // Today's date only picks the period; every instant is the database's.
     const today = localDate(this.deps.clock.now(), tz);
     const period = resolvePeriod(q, today);
-    let midnights: number[];
-    try {
-      midnights = await repo.midnights(tz, period.start, period.end);
-    } catch (err) {
-      if ((err as { code?: string }).code === '22023') throw errors.badRequest(`Unknown time zone ${JSON.stringify(tz)}`, 'tz', 'INVALID_TIME_ZONE');
-      throw err;
-    }
+    const midnights = await localMidnights(db, tz, period.start, period.end);
     const bounds = { from: new Date(midnights[0]! * 1000), to: new Date(midnights.at(-1)! * 1000) };
     const scope: ReportScope = { projectId: project.id, tz, start: period.start, end: period.end };
     if (q.users !== undefined) {

@@ -3,6 +3,7 @@ import type { Project, ProjectStatus } from '../../db/schema.ts';
 import { diff, recordEvent } from '../../events/event.repository.ts';
 import { checkIfMatch } from '../../http/etag.ts';
 import { errors } from '../../http/errors.ts';
+import { authorize } from '../../access/access.ts';
 import { actorOf, projectVisible, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
 import type { Clock } from '../../lib/clock.ts';
 import type { Ids } from '../../lib/ids.ts';
@@ -104,9 +105,9 @@ export class StatusService {
    */
   async remove(tx: Db, p: Principal, projectId: string, key: string, q: DeleteStatusInput, ifMatch: string | string[] | undefined) {
     // As every DELETE: what the caller cannot see answers as what is gone.
-    const visible = await projectRepository(tx).find(visibleWorkspaceIds(p), projectId);
-    if (!visible || !projectVisible(p, visible.workspace_id, visible.id)) return { id: key, deleted: true as const };
-    const project = await this.deps.projects.load(tx, p, projectId, 'project:update', true);
+    const project = await projectRepository(tx).find(visibleWorkspaceIds(p), projectId, true);
+    if (!project || !projectVisible(p, project.workspace_id, project.id)) return { id: key, deleted: true as const };
+    authorize(p, project.workspace_id, 'project:update', 'Project', project.id);
     const repo = statusRepository(tx);
     const found = await repo.find(project.id, key, true);
     if (!found) return { id: key, deleted: true as const };
