@@ -1,19 +1,28 @@
 // Requests made from the OpenAPI document itself, for the sweeps that must cover every
 // operation (tenancy, roles): a valid body from each operation's request schema.
 
+/** The part of JSON Schema the document's schemas use. */
 export interface JsonSchema {
+  $ref?: string;
   type?: string | string[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
+  additionalProperties?: boolean | JsonSchema;
   format?: string;
+  pattern?: string;
   anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
   enum?: unknown[];
   const?: unknown;
   minLength?: number;
   maxLength?: number;
   minimum?: number;
+  maximum?: number;
   items?: JsonSchema;
   minItems?: number;
+  maxItems?: number;
+  uniqueItems?: boolean;
 }
 
 export interface Operation {

@@ -3,31 +3,13 @@
 // here: the JSON-schema generators on npm target other draft versions or need a schema compiler
 // of their own; the document's schemas use a small, known subset.
 import fc, { type Arbitrary } from 'fast-check';
+import type { JsonSchema } from './openapi-sample.ts';
 
-export interface Schema {
-  type?: string | string[];
-  properties?: Record<string, Schema>;
-  required?: string[];
-  additionalProperties?: boolean | Schema;
-  items?: Schema;
-  minItems?: number;
-  maxItems?: number;
-  uniqueItems?: boolean;
-  minLength?: number;
-  maxLength?: number;
-  pattern?: string;
-  format?: string;
-  enum?: unknown[];
-  const?: unknown;
-  minimum?: number;
-  maximum?: number;
-  anyOf?: Schema[];
-}
 
 const PRINTABLE = fc.string({ unit: 'grapheme-ascii', maxLength: 40 });
 
 /** Values the schema accepts. */
-export function valid(s: Schema): Arbitrary<unknown> {
+export function valid(s: JsonSchema): Arbitrary<unknown> {
   if (s.const !== undefined) return fc.constant(s.const);
   if (s.enum?.length) return fc.constantFrom(...s.enum);
   if (s.anyOf?.length) return fc.oneof(...s.anyOf.map(valid));
@@ -57,7 +39,7 @@ export function valid(s: Schema): Arbitrary<unknown> {
   }
 }
 
-function validString(s: Schema): Arbitrary<string> {
+function validString(s: JsonSchema): Arbitrary<string> {
   const min = s.minLength ?? 0;
   const max = s.maxLength ?? 100;
   const fits = (v: string) => [...v].length >= min && [...v].length <= max;
@@ -86,7 +68,7 @@ export interface Broken {
  * Bodies that break exactly one constraint of the (object) schema, at its top level. `textOnly`:
  * only breakages a query string can carry (its values are all text, and a missing one is absent).
  */
-export function brokenOnce(s: Schema, opts: { textOnly?: boolean } = {}): Arbitrary<Broken> | undefined {
+export function brokenOnce(s: JsonSchema, opts: { textOnly?: boolean } = {}): Arbitrary<Broken> | undefined {
   const props = s.properties ?? {};
   const ways: Array<Arbitrary<Broken>> = [];
   const base = valid(s) as Arbitrary<Record<string, unknown>>;

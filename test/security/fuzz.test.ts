@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type Response, type TestApp } from '../app.ts';
-import { operations, type Doc } from '../helpers/openapi-sample.ts';
-import { brokenOnce, valid, type Schema } from '../helpers/schema-arbitrary.ts';
+import { operations, type Doc, type JsonSchema } from '../helpers/openapi-sample.ts';
+import { brokenOnce, valid } from '../helpers/schema-arbitrary.ts';
 import { buildSweepWorld, type SweepWorld } from '../helpers/sweep-world.ts';
 
 /** Requests per operation: half from its schema, half breaking one of its constraints. */
@@ -26,14 +26,14 @@ afterAll(async () => {
 
 const withBodies = () =>
   operations(doc)
-    .map(([path, method, op]) => ({ path, method, op, schema: op.requestBody?.content?.['application/json']?.schema as Schema | undefined }))
+    .map(([path, method, op]) => ({ path, method, op, schema: op.requestBody?.content?.['application/json']?.schema as JsonSchema | undefined }))
     .filter((o) => o.schema !== undefined);
 
 interface Parameter {
   name: string;
   in: string;
   required?: boolean;
-  schema: Schema;
+  schema: JsonSchema;
 }
 
 /** Operations with query parameters, each with its query as one object schema. */
@@ -41,7 +41,7 @@ const withQueries = () =>
   operations(doc)
     .map(([path, method, op]) => {
       const params = ((op as { parameters?: Parameter[] }).parameters ?? []).filter((p) => p.in === 'query');
-      const schema: Schema = {
+      const schema: JsonSchema = {
         type: 'object',
         properties: Object.fromEntries(params.map((p) => [p.name, p.schema])),
         required: params.filter((p) => p.required).map((p) => p.name),

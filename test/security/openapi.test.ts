@@ -4,27 +4,15 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../app.ts';
+import type { JsonSchema } from '../helpers/openapi-sample.ts';
 
-interface Schema {
-  $ref?: string;
-  type?: string | string[];
-  enum?: unknown[];
-  const?: unknown;
-  maxLength?: number;
-  maxItems?: number;
-  properties?: Record<string, Schema>;
-  items?: Schema;
-  anyOf?: Schema[];
-  oneOf?: Schema[];
-  allOf?: Schema[];
-}
 interface Operation {
   operationId?: string;
   summary?: string;
   tags?: string[];
   security?: unknown[];
-  parameters?: Array<{ name: string; schema?: Schema }>;
-  requestBody?: { content?: Record<string, { schema?: Schema }> };
+  parameters?: Array<{ name: string; schema?: JsonSchema }>;
+  requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
   responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
 }
 interface Doc {
@@ -146,7 +134,7 @@ describe('openapi', () => {
 
   it('every string and array a request can carry has a maximum: in parameters and in bodies, however nested (OWASP API4)', () => {
     const unbounded: string[] = [];
-    const walk = (s: Schema | undefined, where: string): void => {
+    const walk = (s: JsonSchema | undefined, where: string): void => {
       if (!s || typeof s !== 'object' || s.$ref) return;
       const types = Array.isArray(s.type) ? s.type : [s.type];
       if (types.includes('string') && s.maxLength === undefined && !s.enum && s.const === undefined) unbounded.push(`${where}: a string without maxLength`);
