@@ -3,7 +3,7 @@ import type { Priority, Project, Task } from '../../db/schema.ts';
 import { diff, eventRow, recordEvent } from '../../events/event.repository.ts';
 import { checkIfMatch } from '../../http/etag.ts';
 import { errors } from '../../http/errors.ts';
-import { actorOf, projectVisible, visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
+import { actorOf, projectVisible, visibleWorkspaceIds, type Actor, type Principal } from '../../http/principal.ts';
 import { authorize, workspacesWhere } from '../../access/access.ts';
 import { afterCommit, inTransaction } from '../../db/after-commit.ts';
 import { can, ROLES, type Action } from '../../access/roles.ts';
@@ -80,18 +80,16 @@ function instant(value: string | undefined, param: string): Date | undefined {
  * have every change.
  */
 export async function recordTaskChange(tx: Db, ids: Ids, p: Principal, before: Task, after: Task, type: string) {
+  const event = taskChangeEvent(ids, actorOf(p), before, after, type);
+  await taskRepository(tx).recordChange(event.row, sprintLogRows(before, after, after.updated_at));
+  return event.data;
+}
+
+/** The event of one change to a task: the task as presented after it, and each field's old and new value. */
+function taskChangeEvent(ids: Ids, actor: Actor, before: Task, after: Task, type: string) {
   const data = presentTask(after);
-  const event = eventRow(ids, actorOf(p), {
-    workspaceId: after.workspace_id,
-    projectId: after.project_id,
-    type,
-    resourceType: 'task',
-    resourceId: after.id,
-    data,
-    changes: diff(presentTask(before), data),
-  });
-  await taskRepository(tx).recordChange(event, sprintLogRows(before, after, after.updated_at));
-  return data;
+  const row = eventRow(ids, actor, { workspaceId: after.workspace_id, projectId: after.project_id, type, resourceType: 'task', resourceId: after.id, data, changes: diff(presentTask(before), data) });
+  return { row, data };
 }
 
 /**
@@ -105,10 +103,7 @@ export async function writeTaskChanges(tx: Db, ids: Ids, p: Principal, changed: 
   const wrote = await repo.updateMany(changed.map((c) => c.after), at);
   if (wrote !== changed.length) throw new Error(`wrote ${wrote} of the ${changed.length} tasks held locked`);
   const actor = actorOf(p);
-  const events = changed.map(({ before, after }) => {
-    const data = presentTask(after);
-    return eventRow(ids, actor, { workspaceId: after.workspace_id, projectId: after.project_id, type, resourceType: 'task', resourceId: after.id, data, changes: diff(presentTask(before), data) });
-  });
+  const events = changed.map(({ before, after }) => taskChangeEvent(ids, actor, before, after, type).row);
   await repo.recordChange(events, changed.flatMap(({ before, after }) => sprintLogRows(before, after, at)));
 }
 

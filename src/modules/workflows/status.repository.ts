@@ -76,11 +76,5 @@ export function statusRepository(db: Db) {
       const counts = new Map(rows.map((r) => [r.status, r.n]));
       return new Map(limited.map((l) => [l.key, { limit: l.wip_limit!, room: Math.max(0, l.wip_limit! - (counts.get(l.key) ?? 0)) }]));
     },
-
-    /** The keys of the project's columns in the done category. */
-    async doneKeys(projectId: string): Promise<string[]> {
-      const rows = await db.selectFrom('project_statuses').select('key').where('project_id', '=', projectId).where('category', '=', 'done').orderBy('position').execute();
-      return rows.map((r) => r.key);
-    },
   };
 }
