@@ -11,6 +11,7 @@ import type { App } from './http/app-types.ts';
 import { installAuth } from './http/auth.ts';
 import { parseFormBody, parseJsonBody, parseQueryString } from './http/body.ts';
 import { installErrorHandler } from './http/error-handler.ts';
+import { ERROR_CODES } from './http/error-codes.ts';
 import { AppError, envelope } from './http/errors.ts';
 import { installEtags } from './http/etag.ts';
 import { ErrorSchema } from './http/schemas.ts';
@@ -142,6 +143,9 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
         },
       },
       security: [{ bearer: [] }, { privateToken: [] }, { privateTokenQuery: [] }, { basic: [] }],
+      // Every error code, with its status, its kind and the rule it states (error-codes.ts). The
+      // plugin copies `x-` keys through; its types do not know them, hence the spread.
+      ...({ 'x-error-codes': ERROR_CODES } as object),
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     transform: ({ schema, url, route }) => {

@@ -1,4 +1,5 @@
 import qs from 'qs';
+import type { CodeOf } from './error-codes.ts';
 import { AppError } from './errors.ts';
 
 export const MAX_JSON_DEPTH = 32;
@@ -6,7 +7,7 @@ export const MAX_JSON_DEPTH = 32;
 /** Marks a body that came from a form, whose values are all strings, so validation may coerce them. */
 export const FORM_BODY = Symbol('form-body');
 
-function badInput(message: string, param: string | undefined, code = 'INVALID_BODY'): AppError {
+function badInput(message: string, param: string | undefined, code: CodeOf<400> = 'INVALID_BODY'): AppError {
   return new AppError(400, code, message, param);
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import type { CodeOf } from './error-codes.ts';
 import { AppError, envelope } from './errors.ts';
 import { validationError } from './validation.ts';
 
@@ -9,7 +10,7 @@ interface PgError {
 
 /** Database errors that bad input can still reach despite validation: never a 500. */
 /** Unique constraints that clients can hit, with the field they name. */
-const UNIQUE: Record<string, { param: string; message: string; code: string }> = {
+const UNIQUE: Record<string, { param: string; message: string; code: CodeOf<409> }> = {
   workspaces_slug_key: { param: 'slug', message: 'A workspace with this slug already exists', code: 'SLUG_TAKEN' },
   projects_slug_key: { param: 'slug', message: 'A project with this slug already exists in this workspace', code: 'SLUG_TAKEN' },
   projects_name_key: { param: 'name', message: 'A project with this name already exists in this workspace', code: 'NAME_TAKEN' },

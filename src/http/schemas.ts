@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import type { IdPrefix } from '../lib/ids.ts';
 import { MAX_PER_PAGE } from '../lib/pagination.ts';
+import { DATE_OR_INSTANT_PATTERN } from '../lib/time.ts';
 
 /** Shared schema pieces. Every response object is closed (additionalProperties: false): an allow-list. */
 
@@ -26,9 +27,22 @@ export const DateOnly = Type.String({ format: 'date', maxLength: 10, description
 /** A date-time that must carry an offset or Z, or a bare date (midnight UTC). Used by filters. */
 export const DateOrDateTime = Type.String({
   maxLength: 40,
-  pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|z|[+-]\\d{2}:\\d{2}))?$',
+  pattern: DATE_OR_INSTANT_PATTERN,
   description: 'ISO 8601 date (YYYY-MM-DD) or date-time with an offset or Z',
 });
+
+/**
+ * A list of `values` (or of items matching a pattern) separated by commas, as the list filters
+ * take them: spaces around items and empty items are ignored; `nonEmpty`: at least one item.
+ */
+export function CsvOf(values: readonly string[] | { item: string }, options: { maxLength: number; description: string; nonEmpty?: boolean }) {
+  const { nonEmpty, ...rest } = options;
+  const item = 'item' in values ? values.item : `(?:${values.join('|')})`;
+  const pattern = nonEmpty
+    ? `^(?:\\s*,)*\\s*${item}\\s*(?:,\\s*(?:${item}\\s*)?)*$`
+    : `^\\s*(?:${item}\\s*)?(?:,\\s*(?:${item}\\s*)?)*$`;
+  return Type.String({ ...rest, pattern });
+}
 
 export function Id(prefix: IdPrefix, description?: string) {
   return Type.String({ pattern: `^${prefix}_[A-Za-z0-9]{1,60}$`, maxLength: 64, description: description ?? `${prefix}_… id` });
@@ -95,17 +109,43 @@ export const PageQuery = {
   page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Page number (default 1)' })),
   per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, description: 'Items per page (default 25, max 100)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, description: 'Alias of per_page' })),
-  sort: Type.Optional(Type.String({ maxLength: 50, description: 'Field to sort by' })),
-  order: Type.Optional(StringEnum(['asc', 'desc'], { description: 'Sort direction' })),
 };
 
-const errorRef = Type.Unsafe<{ error: { code: string; message: string } }>({ $ref: 'Error#' });
+/**
+ * Paging and sorting for a list that can be sorted by `fields`: `sort` is one of them, or one
+ * with a leading `-` for descending (so the document lists exactly the sorts the server takes).
+ */
+export function ListQuery(fields: readonly string[]) {
+  return {
+    ...PageQuery,
+    sort: Type.Optional(Type.Unsafe<string>({ type: 'string', enum: [...fields, ...fields.map((f) => `-${f}`)], description: 'Field to sort by; a leading `-` sorts descending' })),
+    order: Type.Optional(StringEnum(['asc', 'desc'], { description: 'Sort direction' })),
+  };
+}
+
+/** What each error status means; the document's `x-error-codes` lists the codes of each. */
+const ERROR_STATUS: Record<number, string> = {
+  400: 'The request is malformed, or combines its parameters wrongly; `error.param` names the field',
+  401: 'The API key is missing, malformed, unknown, expired or revoked',
+  403: "The key's role or scopes do not allow this, or a rule reserves it to others",
+  404: 'Not found, or not yours',
+  409: 'The current state of a resource does not allow this (a name taken, a running timer, a WIP limit)',
+  412: 'The resource has changed since the ETag given in If-Match',
+  413: 'The body is too large',
+  415: 'The body is sent with a content type this operation does not take',
+  422: "Well-formed, but breaks a rule about the request's meaning; `error.param` names the field",
+  429: 'Rate limited; `Retry-After` says when to come back',
+  503: 'The database timed out or could not be reached; retry later',
+};
+
+const errorRef = (status: number) =>
+  Type.Unsafe<{ error: { code: string; message: string } }>({ $ref: 'Error#', description: `${ERROR_STATUS[status] ?? 'Error'} (codes: \`x-error-codes\`)` });
 
 /** Error responses every authenticated route can give, plus the route's own. */
 export function withErrors<R extends Record<number, TSchema>>(ok: R, ...extra: number[]) {
   const out: Record<number, TSchema> = { ...ok };
   // 503: the database timed out or was unreachable (error-handler.ts); retry later.
-  for (const status of [400, 401, 403, 404, 413, 429, 503, ...extra]) out[status] = errorRef;
+  for (const status of [400, 401, 403, 404, 413, 429, 503, ...extra]) out[status] = errorRef(status);
   return out as R & Record<number, TSchema>;
 }
 

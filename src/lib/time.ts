@@ -16,6 +16,24 @@ export function isoOrNull(date: Date | null): string | null {
 
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2}))?$/;
 
+// The same forms as regular expressions for the schemas, so that the document states exactly what
+// parseInstant accepts: real calendar days (leap years included), hours to 23, minutes and
+// seconds to 59, offsets to ±23:59.
+const MONTH_DAY = '(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1\\d|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)';
+const LEAP_DAY = '(?:\\d{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29';
+const DATE = `(?:\\d{4}-${MONTH_DAY}|${LEAP_DAY})`;
+const TIME = '(?:[01]\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d(?:\\.\\d{1,9})?)?';
+const OFFSET = '(?:[Zz]|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)';
+/** A date-time with its offset (T, t or a space between date and time; seconds optional). */
+export const INSTANT_PATTERN = `^${DATE}[Tt ]${TIME}${OFFSET}$`;
+/** A bare date, or a date-time with its offset. */
+export const DATE_OR_INSTANT_PATTERN = `^${DATE}(?:[Tt ]${TIME}${OFFSET})?$`;
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
 /**
  * A bare date (midnight UTC) or an RFC 3339 date-time that carries its offset. Impossible
  * calendar values (2026-02-30, 24:00) are refused instead of rolling over as `new Date` would.
@@ -27,7 +45,7 @@ export function parseInstant(value: string): Date | undefined {
   const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
   if (offset !== 'Z' && offset !== 'z') {
     const [oh, om] = offset.slice(1).split(':').map(Number);

@@ -25,9 +25,18 @@ export interface JsonSchema {
   uniqueItems?: boolean;
 }
 
+export interface Parameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema: JsonSchema;
+}
+
 export interface Operation {
   operationId: string;
+  parameters?: Parameter[];
   requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
+  responses?: Record<string, unknown>;
   security?: unknown[];
 }
 

@@ -8,11 +8,21 @@ import type { JsonSchema } from './openapi-sample.ts';
 
 const PRINTABLE = fc.string({ unit: 'grapheme-ascii', maxLength: 40 });
 
-/** Values the schema accepts. */
-export function valid(s: JsonSchema): Arbitrary<unknown> {
+/**
+ * Values for some schemas chosen by the caller, by the schema and the name of the field it is for
+ * (such as ids of resources that exist, so that generated references also reach the paths where
+ * they resolve), or undefined for the generator's own.
+ */
+export type Chooser = (s: JsonSchema, field: string | undefined) => Arbitrary<unknown> | undefined;
+
+/** Values the schema accepts (`field`: the name of the field it is for, if any). */
+export function valid(s: JsonSchema, choose?: Chooser, field?: string): Arbitrary<unknown> {
+  const chosen = choose?.(s, field);
+  if (chosen) return chosen;
+  const inner = (x: JsonSchema) => valid(x, choose, field);
   if (s.const !== undefined) return fc.constant(s.const);
   if (s.enum?.length) return fc.constantFrom(...s.enum);
-  if (s.anyOf?.length) return fc.oneof(...s.anyOf.map(valid));
+  if (s.anyOf?.length) return fc.oneof(...s.anyOf.map(inner));
   const type = Array.isArray(s.type) ? s.type.find((x) => x !== 'null') : s.type;
   switch (type) {
     case 'null':
@@ -28,10 +38,11 @@ export function valid(s: JsonSchema): Arbitrary<unknown> {
     case 'array': {
       const max = Math.min(s.maxItems ?? 3, Math.max(3, s.minItems ?? 0));
       const opts = { minLength: s.minItems ?? 0, maxLength: max };
-      return s.uniqueItems ? fc.uniqueArray(valid(s.items ?? {}), { ...opts, selector: (v) => JSON.stringify(v) }) : fc.array(valid(s.items ?? {}), opts);
+      const item = valid(s.items ?? {}, choose);
+      return s.uniqueItems ? fc.uniqueArray(item, { ...opts, selector: (v) => JSON.stringify(v) }) : fc.array(item, opts);
     }
     case 'object': {
-      const props = Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, valid(v)]));
+      const props = Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, valid(v, choose, k)]));
       return fc.record(props, { requiredKeys: (s.required ?? []).filter((k) => k in props) });
     }
     default:
@@ -39,7 +50,7 @@ export function valid(s: JsonSchema): Arbitrary<unknown> {
   }
 }
 
-function validString(s: JsonSchema): Arbitrary<string> {
+export function validString(s: JsonSchema): Arbitrary<string> {
   const min = s.minLength ?? 0;
   const max = s.maxLength ?? 100;
   const fits = (v: string) => [...v].length >= min && [...v].length <= max;

@@ -1,6 +1,9 @@
 // The world the OpenAPI-driven sweeps (roles, fuzzing) act in: a workspace with one user of each
 // role and one resource of every kind, made by its owner, and the URL of any route on them.
+import fc from 'fast-check';
 import { expect } from 'vitest';
+import type { JsonSchema } from './openapi-sample.ts';
+import { validString, type Chooser } from './schema-arbitrary.ts';
 import type { TestApp } from '../app.ts';
 import { addMember, makeTask, makeUser, makeWorld, unique, type Actor } from '../factories.ts';
 
@@ -14,7 +17,20 @@ export interface SweepWorld {
   taskUuid: string;
   /** The route with its {id} (and {key}) filled in, and the slugs the GitScrum-style routes need. */
   urlOf(route: string): string;
+  /**
+   * For fuzzing: a field that names a resource (by its id, its uuid, its slug or a workflow
+   * status) gets one of the world's half the time, so that generated references also resolve.
+   */
+  references: Chooser;
+  /** Reads the slugs again (a fuzzed update may have changed them). */
+  refreshSlugs(): Promise<void>;
 }
+
+/** The path segment of the resource an id prefix names. */
+const SEGMENT_BY_PREFIX: Record<string, string> = {
+  ws: 'workspaces', proj: 'projects', task: 'tasks', user: 'users', mem: 'members', key: 'api-keys',
+  spr: 'sprints', lbl: 'labels', cmt: 'comments', att: 'attachments',
+};
 
 export async function buildSweepWorld(t: TestApp): Promise<SweepWorld> {
   const world = await makeWorld(t);
@@ -63,5 +79,40 @@ export async function buildSweepWorld(t: TestApp): Promise<SweepWorld> {
     const filled = url.replace('{key}', 'todo');
     return filled.startsWith('/time-trackings') ? `${filled}?company_slug=${slugs.company_slug}&project_slug=${slugs.project_slug}` : filled;
   };
-  return { actors, ids, slugs, taskUuid: task.uuid, urlOf };
+  // Candidates by field name, read when a value is generated (the slugs can change).
+  const byName: Record<string, () => string[]> = {
+    task_id: () => [task.id],
+    task_uuid: () => [task.uuid],
+    company_slug: () => [slugs.company_slug],
+    project_slug: () => [slugs.project_slug],
+    status: () => ['backlog', 'todo', 'in_progress', 'review', 'done'],
+    tz: () => ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata'],
+    time_zone: () => ['UTC', 'Europe/Berlin', 'Pacific/Auckland'],
+  };
+  // Only where the field's schema accepts the candidates (a sprint's `status` is not a column's).
+  const accepts = (s: JsonSchema, v: string) =>
+    s.type === 'string' && !s.enum && !s.format && (!s.pattern || new RegExp(s.pattern).test(v)) && v.length <= (s.maxLength ?? Infinity);
+  const references: Chooser = (s: JsonSchema, field) => {
+    const known = field !== undefined ? byName[field] : undefined;
+    if (known && known().every((v) => accepts(s, v))) {
+      return fc.oneof(fc.nat().map((i) => known()[i % known().length]!), validString(s));
+    }
+    // The only uuid a request names is a task's (the time-tracking API's task_uuid).
+    if (s.format === 'uuid') return fc.oneof(fc.constant(task.uuid), fc.uuid());
+    const prefix = /^\^([a-z]+)_/.exec(s.pattern ?? '')?.[1];
+    const id = prefix && ids[SEGMENT_BY_PREFIX[prefix] ?? ''];
+    if (!id) return undefined;
+    const nullable = Array.isArray(s.type) && s.type.includes('null');
+    const generated = fc.stringMatching(new RegExp(s.pattern!)).filter((v) => v.length <= (s.maxLength ?? 64));
+    return nullable ? fc.oneof(fc.constant(id), generated, fc.constant(null)) : fc.oneof(fc.constant(id), generated);
+  };
+  const refreshSlugs = async () => {
+    const [w, p] = await Promise.all([
+      t.request({ url: `/v1/workspaces/${ids.workspaces}`, key: world.owner.key }),
+      t.request({ url: `/v1/projects/${ids.projects}`, key: world.owner.key }),
+    ]);
+    slugs.company_slug = w.body.data.slug;
+    slugs.project_slug = p.body.data.slug;
+  };
+  return { actors, ids, slugs, taskUuid: task.uuid, urlOf, references, refreshSlugs };
 }

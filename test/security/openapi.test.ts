@@ -1,7 +1,8 @@
 // The OpenAPI document: committed and served copies agree, it is valid 3.1, every operation is
 // fully described, and it lists exactly the routes the server registers.
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../app.ts';
 import type { JsonSchema } from '../helpers/openapi-sample.ts';
@@ -13,11 +14,19 @@ interface Operation {
   security?: unknown[];
   parameters?: Array<{ name: string; schema?: JsonSchema }>;
   requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
-  responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+  responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
 }
 interface Doc {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
+  'x-error-codes': Record<string, { status: number; kind: string; rule: string }>;
+}
+
+/** Every source file of the server, as text. */
+function sources(dir = 'src'): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [readFileSync(join(dir, e.name), 'utf8')] : [],
+  );
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
@@ -129,6 +138,31 @@ describe('openapi', () => {
       }
     }
     expect(secured).toBeGreaterThan(15);
+    expect(problems).toEqual([]);
+  });
+
+  it('x-error-codes gives every error code a status, a kind and its rule, and each one is given somewhere by the server', () => {
+    const catalogue = served['x-error-codes'];
+    const codes = Object.keys(catalogue);
+    expect(codes.length).toBeGreaterThan(50);
+    const kinds = new Set(['request', 'access', 'not_found', 'rule', 'state', 'limit', 'server']);
+    const malformed = codes.filter((c) => {
+      const e = catalogue[c]!;
+      return !/^[A-Z][A-Z_]+$/.test(c) || !(e.status >= 400 && e.status < 600) || !kinds.has(e.kind) || e.rule.length < 10;
+    });
+    expect(malformed).toEqual([]);
+    // error-codes.ts is the catalogue itself; a code only it names is given by nobody.
+    const text = sources().filter((f) => !f.includes('export const ERROR_CODES')).join('\n');
+    expect(codes.filter((c) => !text.includes(`'${c}'`))).toEqual([]);
+  });
+
+  it('every error response of every operation says what its status means, not a placeholder', () => {
+    const problems: string[] = [];
+    for (const { path, method, op } of operations(served)) {
+      for (const [status, response] of Object.entries(op.responses ?? {})) {
+        if (Number(status) >= 400 && (!response.description || response.description === 'Default Response')) problems.push(`${method.toUpperCase()} ${path} ${status}`);
+      }
+    }
     expect(problems).toEqual([]);
   });
 

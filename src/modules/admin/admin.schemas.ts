@@ -1,6 +1,9 @@
 import { Type, type Static } from 'typebox';
-import { Id, Nullable, PageQuery } from '../../http/schemas.ts';
+import { Id, Nullable, ListQuery } from '../../http/schemas.ts';
 import { Email, PersonName, Username } from '../users/user.schemas.ts';
+
+/** The fields the list can be sorted by. */
+export const USER_SORTS = ['created_at'] as const;
 
 export const CreateUserBody = Type.Object(
   {
@@ -13,7 +16,7 @@ export const CreateUserBody = Type.Object(
 );
 export type CreateUserInput = Static<typeof CreateUserBody>;
 
-export const ListUsersQuery = Type.Object(PageQuery);
+export const ListUsersQuery = Type.Object(ListQuery(USER_SORTS));
 export type ListUsersInput = Static<typeof ListUsersQuery>;
 
 const Limit = (what: string) => Nullable(Type.Integer({ minimum: 1, maximum: 100_000_000 }), { description: `${what}; null: the plan's` });

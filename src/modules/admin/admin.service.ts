@@ -1,3 +1,4 @@
+import { resolveSort } from '../../lib/listing.ts';
 import type { Db } from '../../db/database.ts';
 import { errors } from '../../http/errors.ts';
 import { requireInstanceAdmin, type Principal } from '../../http/principal.ts';
@@ -56,10 +57,10 @@ export class AdminService {
 
   async listUsers(p: Principal, q: ListUsersInput) {
     requireInstanceAdmin(p);
-    if (q.sort !== undefined && q.sort !== 'created_at') throw errors.badRequest('Cannot sort by that field; use created_at', 'sort', 'INVALID_SORT');
+    const sort = resolveSort(q.sort, q.order, { created_at: 'created_at' }, { column: 'created_at', direction: 'asc' });
     const page = toPage(q);
     const repo = userRepository(this.deps.db);
-    const [rows, total] = await Promise.all([repo.list(q.order ?? 'asc', page.perPage, page.offset), repo.count()]);
+    const [rows, total] = await Promise.all([repo.list(sort.direction, page.perPage, page.offset), repo.count()]);
     return { page, total, items: rows.map(presentUser) };
   }
 

@@ -1,7 +1,10 @@
 import { Type, type Static } from 'typebox';
-import { Id, Nullable, NullableTimestamp, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { Id, Nullable, NullableTimestamp, ListQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
 import { SCOPES } from '../../access/scopes.ts';
 import { UserSummary } from '../users/user.schemas.ts';
+
+/** The fields the list can be sorted by. */
+export const KEY_SORTS = ['created_at'] as const;
 
 export const ScopeSchema = StringEnum(SCOPES, {
   description:
@@ -47,5 +50,5 @@ export const CreateApiKeyBody = Type.Object(
 );
 export type CreateApiKeyInput = Static<typeof CreateApiKeyBody>;
 
-export const ListApiKeysQuery = Type.Object(PageQuery);
+export const ListApiKeysQuery = Type.Object(ListQuery(KEY_SORTS));
 export type ListApiKeysInput = Static<typeof ListApiKeysQuery>;

@@ -1,3 +1,4 @@
+import { resolveSort } from '../../lib/listing.ts';
 import { afterCommit, inTransaction } from '../../db/after-commit.ts';
 import { eventRow } from '../../events/event.repository.ts';
 import type { Db } from '../../db/database.ts';
@@ -87,7 +88,7 @@ export class ApiKeyService {
   private expiry(input: CreateApiKeyInput): Date {
     const now = this.deps.clock.now().getTime();
     if (input.expires_at !== undefined && input.expires_in_days !== undefined) {
-      throw errors.badRequest('Give expires_at or expires_in_days, not both', 'expires_at');
+      throw errors.badRequest('Give expires_at or expires_in_days, not both', 'expires_at', 'PARAMETERS_CONFLICT');
     }
     if (input.expires_at !== undefined) {
       const at = new Date(input.expires_at);
@@ -126,9 +127,9 @@ export class ApiKeyService {
 
   async list(p: Principal, q: ListApiKeysInput) {
     const page = toPage(q);
-    if (q.sort !== undefined && q.sort !== 'created_at') throw errors.badRequest('Cannot sort by that field; use created_at', 'sort', 'INVALID_SORT');
+    const sort = resolveSort(q.sort, q.order, { created_at: 'created_at' }, { column: 'created_at', direction: 'desc' });
     const repo = apiKeyRepository(this.deps.db);
-    const [rows, total] = await Promise.all([repo.listForUser(p.userId, q.order ?? 'desc', page.perPage, page.offset), repo.countForUser(p.userId)]);
+    const [rows, total] = await Promise.all([repo.listForUser(p.userId, sort.direction, page.perPage, page.offset), repo.countForUser(p.userId)]);
     return { page, total, items: rows.map(presentApiKey) };
   }
 

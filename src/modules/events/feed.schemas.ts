@@ -1,5 +1,8 @@
 import { Type, type Static } from 'typebox';
-import { ActorSchema, ChangesSchema, Id, Nullable, Timestamp } from '../../http/schemas.ts';
+import { ActorSchema, ChangesSchema, CsvOf, Id, Nullable, Timestamp } from '../../http/schemas.ts';
+
+/** One event type, or a wildcard over one resource's (`task.*`). */
+export const EVENT_TYPE_PATTERN = '[a-z][a-z_]*\\.(?:[a-z][a-z_]*|\\*)';
 
 export const FeedEventSchema = Type.Object(
   {
@@ -33,7 +36,7 @@ export const FeedSchema = Type.Object(
 
 export const FeedQuery = Type.Object({
   after: Type.Optional(Type.String({ maxLength: 200, description: 'A cursor from an earlier page; absent: from the first event' })),
-  types: Type.Optional(Type.String({ maxLength: 1000, description: 'Event types separated by commas; `task.*` matches every task event' })),
+  types: Type.Optional(CsvOf({ item: EVENT_TYPE_PATTERN }, { maxLength: 1000, description: 'Event types separated by commas (at most 50); `task.*` matches every task event' })),
   workspace_id: Type.Optional(Type.String({ maxLength: 64, description: "Only this workspace's events (default: every workspace the key reaches)" })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Events per page (default 100, at most 1,000)' })),
 });

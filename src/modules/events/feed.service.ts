@@ -5,9 +5,9 @@ import { visibleWorkspaceIds, type Principal } from '../../http/principal.ts';
 import { authorize } from '../../access/access.ts';
 import { iso } from '../../lib/time.ts';
 import { feedRepository, type FeedRow } from './feed.repository.ts';
-import type { FeedInput } from './feed.schemas.ts';
+import { EVENT_TYPE_PATTERN, type FeedInput } from './feed.schemas.ts';
 
-const TYPE_PATTERN = /^[a-z][a-z_]*(\.[a-z][a-z_]*|\.\*)$/;
+const TYPE_PATTERN = new RegExp(`^${EVENT_TYPE_PATTERN}$`);
 const CURSOR = /^v1:(0|[1-9][0-9]{0,17}):(\*|ws_[A-Za-z0-9]{1,60})$/;
 
 /** A cursor: the last position read, and the workspace filter it was read with ('*': none). */
@@ -24,7 +24,7 @@ function parseTypes(value: string | undefined): { exact: string[]; prefixes: str
   if (value === undefined) return undefined;
   const list = [...new Set(value.split(',').map((s) => s.trim()).filter(Boolean))];
   if (list.length === 0) return undefined;
-  if (list.length > 50) throw errors.badRequest('`types` names at most 50 types', 'types');
+  if (list.length > 50) throw errors.badRequest('`types` names at most 50 types', 'types', 'TOO_MANY_TYPES');
   for (const type of list) {
     if (!TYPE_PATTERN.test(type)) throw errors.badRequest(`\`types\`: ${JSON.stringify(type.slice(0, 60))} is not an event type such as task.created or task.*`, 'types');
   }

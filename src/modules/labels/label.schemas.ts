@@ -1,5 +1,8 @@
 import { Type, type Static } from 'typebox';
-import { Id, PageQuery, Timestamp } from '../../http/schemas.ts';
+import { Id, ListQuery, Timestamp } from '../../http/schemas.ts';
+
+/** The fields the list can be sorted by. */
+export const LABEL_SORTS = ['name', 'created_at', 'updated_at'] as const;
 
 /** A label's name: what tasks carry and the `label` filter matches. No commas (the filter separates names with them), no surrounding spaces. */
 export const LabelName = Type.String({ minLength: 1, maxLength: 50, pattern: '^[^,\\s](?:[^,]*[^,\\s])?$', description: 'Unique in the workspace, whatever its case; no commas, no leading or trailing spaces' });
@@ -31,5 +34,5 @@ export const UpdateLabelBody = Type.Object(
 );
 export type UpdateLabelInput = Static<typeof UpdateLabelBody>;
 
-export const ListLabelsQuery = Type.Object({ ...PageQuery });
+export const ListLabelsQuery = Type.Object(ListQuery(LABEL_SORTS));
 export type ListLabelsInput = Static<typeof ListLabelsQuery>;

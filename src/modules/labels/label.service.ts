@@ -12,9 +12,10 @@ import { toPage } from '../../lib/pagination.ts';
 import { writeTaskChanges } from '../tasks/task.service.ts';
 import { presentLabel } from './label.presenter.ts';
 import { labelRepository } from './label.repository.ts';
-import type { CreateLabelInput, ListLabelsInput, UpdateLabelInput } from './label.schemas.ts';
+import type { LABEL_SORTS} from './label.schemas.ts';
+import { type CreateLabelInput, type ListLabelsInput, type UpdateLabelInput } from './label.schemas.ts';
 
-const SORTS = { name: 'name', created_at: 'created_at', updated_at: 'updated_at' } as const;
+const SORTS = { name: 'name', created_at: 'created_at', updated_at: 'updated_at' } as const satisfies Record<(typeof LABEL_SORTS)[number], string>;
 
 /** The colours a label gets when none is given: one of these, by its name, so that it is stable. */
 const PALETTE = ['#6b7280', '#ef4444', '#f97316', '#eab308', '#22c55e', '#14b8a6', '#3b82f6', '#6366f1', '#a855f7', '#ec4899'];

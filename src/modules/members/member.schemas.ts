@@ -1,7 +1,10 @@
 import { Type, type Static } from 'typebox';
-import { Id, PageQuery, Timestamp } from '../../http/schemas.ts';
+import { Id, ListQuery, Timestamp } from '../../http/schemas.ts';
 import { Email, PersonName, UserSummary } from '../users/user.schemas.ts';
 import { RoleSchema } from '../workspaces/workspace.schemas.ts';
+
+/** The fields the list can be sorted by. */
+export const MEMBER_SORTS = ['created_at', 'role', 'username'] as const;
 
 export const MemberSchema = Type.Object(
   {
@@ -30,7 +33,7 @@ export const UpdateMemberBody = Type.Object({ role: RoleSchema }, { additionalPr
 export type UpdateMemberInput = Static<typeof UpdateMemberBody>;
 
 export const ListMembersQuery = Type.Object({
-  ...PageQuery,
+  ...ListQuery(MEMBER_SORTS),
   role: Type.Optional(RoleSchema),
 });
 export type ListMembersInput = Static<typeof ListMembersQuery>;

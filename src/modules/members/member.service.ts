@@ -13,9 +13,10 @@ import { toPage } from '../../lib/pagination.ts';
 import { userRepository } from '../users/user.repository.ts';
 import { presentMember } from './member.presenter.ts';
 import { memberRepository } from './member.repository.ts';
-import type { InviteMemberInput, ListMembersInput, UpdateMemberInput } from './member.schemas.ts';
+import type { MEMBER_SORTS} from './member.schemas.ts';
+import { type InviteMemberInput, type ListMembersInput, type UpdateMemberInput } from './member.schemas.ts';
 
-const SORTS = { created_at: 'm.created_at', role: 'm.role', username: 'u.username' } as const;
+const SORTS = { created_at: 'm.created_at', role: 'm.role', username: 'u.username' } as const satisfies Record<(typeof MEMBER_SORTS)[number], string>;
 
 export interface MemberServiceDeps {
   db: Db;

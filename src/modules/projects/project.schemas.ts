@@ -1,6 +1,9 @@
 import { Type, type Static } from 'typebox';
 import { SLUG_PATTERN } from '../../lib/listing.ts';
-import { Id, PageQuery, Timestamp } from '../../http/schemas.ts';
+import { Id, ListQuery, Timestamp } from '../../http/schemas.ts';
+
+/** The fields the list can be sorted by. */
+export const PROJECT_SORTS = ['created_at', 'updated_at', 'name', 'slug'] as const;
 
 export const ProjectSchema = Type.Object(
   {
@@ -32,5 +35,5 @@ export const UpdateProjectBody = Type.Object(
 );
 export type UpdateProjectInput = Static<typeof UpdateProjectBody>;
 
-export const ListProjectsQuery = Type.Object(PageQuery);
+export const ListProjectsQuery = Type.Object(ListQuery(PROJECT_SORTS));
 export type ListProjectsInput = Static<typeof ListProjectsQuery>;

@@ -13,9 +13,10 @@ import { resolveSort, slugify } from '../../lib/listing.ts';
 import { toPage } from '../../lib/pagination.ts';
 import { presentProject } from './project.presenter.ts';
 import { projectRepository } from './project.repository.ts';
-import type { CreateProjectInput, ListProjectsInput, UpdateProjectInput } from './project.schemas.ts';
+import type { PROJECT_SORTS} from './project.schemas.ts';
+import { type CreateProjectInput, type ListProjectsInput, type UpdateProjectInput } from './project.schemas.ts';
 
-const SORTS = { created_at: 'created_at', updated_at: 'updated_at', name: 'name', slug: 'slug' } as const;
+const SORTS = { created_at: 'created_at', updated_at: 'updated_at', name: 'name', slug: 'slug' } as const satisfies Record<(typeof PROJECT_SORTS)[number], string>;
 
 export interface ProjectServiceDeps {
   db: Db;

@@ -1,5 +1,8 @@
 import { Type, type Static } from 'typebox';
-import { DateOnly, Id, Nullable, NullableTimestamp, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { CsvOf, DateOnly, Id, Nullable, NullableTimestamp, ListQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+
+/** The fields the list can be sorted by. */
+export const SPRINT_SORTS = ['created_at', 'updated_at', 'name', 'start_date'] as const;
 
 export const SPRINT_STATUSES = ['planned', 'active', 'completed'] as const;
 
@@ -96,8 +99,8 @@ export const VelocityQuery = Type.Object({
 export type VelocityInput = Static<typeof VelocityQuery>;
 
 export const ListSprintsQuery = Type.Object({
-  ...PageQuery,
-  status: Type.Optional(Type.String({ maxLength: 100, description: 'planned, active or completed; several separated by commas' })),
+  ...ListQuery(SPRINT_SORTS),
+  status: Type.Optional(CsvOf(SPRINT_STATUSES, { maxLength: 100, description: 'planned, active or completed; several separated by commas' })),
 });
 export type ListSprintsInput = Static<typeof ListSprintsQuery>;
 

@@ -18,9 +18,9 @@ import { addDays, checkTimeZone, daysBetween, localDate, MAX_REPORT_DAYS } from 
 import { presentSprint } from './sprint.presenter.ts';
 import { replaySprint } from './sprint-report.ts';
 import { sprintRepository } from './sprint.repository.ts';
-import { SPRINT_STATUSES, type CreateSprintInput, type EndSprintInput, type ListSprintsInput, type SprintReportInput, type UpdateSprintInput, type VelocityInput } from './sprint.schemas.ts';
+import { SPRINT_STATUSES, type SPRINT_SORTS, type CreateSprintInput, type EndSprintInput, type ListSprintsInput, type SprintReportInput, type UpdateSprintInput, type VelocityInput } from './sprint.schemas.ts';
 
-const SORTS = { created_at: 'created_at', updated_at: 'updated_at', name: 'name', start_date: 'start_date' } as const;
+const SORTS = { created_at: 'created_at', updated_at: 'updated_at', name: 'name', start_date: 'start_date' } as const satisfies Record<(typeof SPRINT_SORTS)[number], string>;
 
 export interface SprintServiceDeps {
   db: Db;

@@ -26,7 +26,7 @@ export function systemRoutes(app: App, deps: Deps): void {
 
   app.get('/readyz', {
     config,
-    schema: { operationId: 'ready', summary: 'The database answers', tags, response: { 200: Problem, 503: Problem } },
+    schema: { operationId: 'ready', summary: 'The database answers', tags, response: { 200: Problem, 503: Type.Unsafe({ ...Problem, description: 'The database does not answer' }) } },
   }, async (_req, reply) => {
     try {
       await deps.database.ping();

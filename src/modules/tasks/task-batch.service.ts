@@ -83,7 +83,7 @@ export function batchStatus(ok: 200 | 201) {
 export function resolveAtomic(body: boolean | undefined, query: 'true' | 'false' | undefined): boolean {
   const fromQuery = query === undefined ? undefined : query === 'true';
   if (body !== undefined && fromQuery !== undefined && body !== fromQuery) {
-    throw errors.badRequest('`atomic` in the query string and in the body disagree', 'atomic');
+    throw errors.badRequest('`atomic` in the query string and in the body disagree', 'atomic', 'PARAMETERS_CONFLICT');
   }
   return body ?? fromQuery ?? true;
 }

@@ -1,11 +1,18 @@
 import { Type, type Static } from 'typebox';
-import { ActorSchema, ChangesSchema, DateOnly, DateOrDateTime, Id, Nullable, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { ActorSchema, ChangesSchema, CsvOf, DateOnly, DateOrDateTime, Id, Nullable, ListQuery, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
 import { AttachmentSchema } from '../attachments/attachment.schemas.ts';
 import { CommentSchema } from '../comments/comment.schemas.ts';
 import { LabelName } from '../labels/label.schemas.ts';
 import { TimeEntrySchema } from '../time-entries/time-entry.schemas.ts';
 
-export const PrioritySchema = StringEnum(['low', 'medium', 'high', 'urgent'], { description: 'Priority level' });
+/** The fields the list can be sorted by. */
+export const TASK_SORTS = ['created_at', 'updated_at', 'number', 'title', 'priority', 'status', 'due_date', 'position'] as const;
+
+export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
+export const PrioritySchema = StringEnum(PRIORITIES, { description: 'Priority level' });
+
+/** The relations `include` embeds. */
+export const INCLUDES = ['comments', 'time_entries', 'attachments'] as const;
 
 export const TaskSchema = Type.Object(
   {
@@ -114,7 +121,7 @@ export const MoveTaskBody = Type.Object(
 );
 export type MoveTaskInput = Static<typeof MoveTaskBody>;
 
-const Include = Type.String({ maxLength: 100, description: 'Comma-separated: comments, time_entries, attachments' });
+const Include = CsvOf(INCLUDES, { maxLength: 100, description: 'Comma-separated: comments, time_entries, attachments' });
 
 export const TaskQuery = Type.Object({ include: Type.Optional(Include) });
 export type TaskQueryInput = Static<typeof TaskQuery>;
@@ -122,11 +129,11 @@ export type TaskQueryInput = Static<typeof TaskQuery>;
 const CsvFilter = (description: string) => Type.String({ maxLength: 500, description });
 
 export const ListTasksQuery = Type.Object({
-  ...PageQuery,
+  ...ListQuery(TASK_SORTS),
   status: Type.Optional(CsvFilter('Status, or several separated by commas')),
   assignee: Type.Optional(CsvFilter('Assignee user id, or `none` for unassigned')),
   label: Type.Optional(CsvFilter('Label; several separated by commas must all be present')),
-  priority: Type.Optional(CsvFilter('Priority, or several separated by commas')),
+  priority: Type.Optional(CsvOf(PRIORITIES, { maxLength: 500, description: 'Priority, or several separated by commas' })),
   sprint: Type.Optional(CsvFilter('Sprint id, or `none` for the backlog; several separated by commas')),
   parent: Type.Optional(Type.String({ maxLength: 64, description: 'Only the subtasks of this task; `none`: only tasks that are not subtasks' })),
   created_after: Type.Optional(DateOrDateTime),

@@ -30,7 +30,7 @@ import { presentTask, type Include, type Related } from './task.presenter.ts';
 import { PATCHABLE_FIELDS, taskRepository, type TaskChanges, type TaskFilter } from './task.repository.ts';
 import { assigneeError, parentError, sprintError, statusError, wipError } from './task.rules.ts';
 import { statusRepository } from '../workflows/status.repository.ts';
-import type { CreateTaskInput, ListAllTasksInput, ListTasksInput, MoveTaskInput, TaskActivityInput, UpdateTaskInput } from './task.schemas.ts';
+import { INCLUDES, PRIORITIES, type TASK_SORTS, type CreateTaskInput, type ListAllTasksInput, type ListTasksInput, type MoveTaskInput, type TaskActivityInput, type UpdateTaskInput } from './task.schemas.ts';
 
 const SORTS = {
   created_at: 'created_at',
@@ -41,12 +41,10 @@ const SORTS = {
   status: 'status',
   due_date: 'due_date',
   position: 'rank',
-} as const;
+} as const satisfies Record<(typeof TASK_SORTS)[number], string>;
 
-const INCLUDES: readonly Include[] = ['comments', 'time_entries', 'attachments'];
 /** Listing a project's tasks skips the role check only while no role is barred from reading them. */
 const EVERY_ROLE_READS_TASKS = ROLES.every((role) => can(role, 'task:read'));
-const PRIORITIES: readonly Priority[] = ['low', 'medium', 'high', 'urgent'];
 /** How many of a task's time entries (comments) `include=time_entries` (`comments`) embeds; the task's own lists have them all. */
 const EMBEDDED_RELATED = 100;
 
@@ -59,7 +57,7 @@ function csv(value: string | undefined): string[] | undefined {
 export function parseInclude(value: string | undefined): Include[] {
   const list = csv(value) ?? [];
   for (const item of list) {
-    if (!INCLUDES.includes(item as Include)) {
+    if (!(INCLUDES as readonly string[]).includes(item)) {
       throw errors.badRequest(`Cannot include ${JSON.stringify(item)}; use: ${INCLUDES.join(', ')}`, 'include', 'INVALID_INCLUDE');
     }
   }
@@ -166,7 +164,7 @@ export class TaskService {
   private filterFrom(q: ListTasksInput, scope: TaskFilter['scope']): TaskFilter {
     const priorities = csv(q.priority);
     for (const p of priorities ?? []) {
-      if (!PRIORITIES.includes(p as Priority)) throw errors.badRequest(`\`priority\` must be one of: ${PRIORITIES.join(', ')}`, 'priority');
+      if (!(PRIORITIES as readonly string[]).includes(p)) throw errors.badRequest(`\`priority\` must be one of: ${PRIORITIES.join(', ')}`, 'priority');
     }
     const assignees = csv(q.assignee)?.map((a) => (a === 'none' ? null : a));
     const sprints = csv(q.sprint)?.map((s) => (s === 'none' ? null : s));

@@ -1,10 +1,14 @@
 import { Type, type Static } from 'typebox';
-import { DateOnly, DateOrDateTime, Id, Nullable, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { INSTANT_PATTERN } from '../../lib/time.ts';
+import { DateOnly, DateOrDateTime, Id, Nullable, ListQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+
+/** The fields the list can be sorted by. */
+export const ENTRY_SORTS = ['started_at', 'ended_at', 'created_at', 'updated_at'] as const;
 
 /** A date-time that carries its offset or Z: times without one are refused. */
 export const Instant = Type.String({
   maxLength: 40,
-  pattern: '^\\d{4}-\\d{2}-\\d{2}[Tt ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|z|[+-]\\d{2}:\\d{2})$',
+  pattern: INSTANT_PATTERN,
   description: 'RFC 3339 date-time with an offset or Z (kept to the second: fractions are dropped)',
 });
 
@@ -72,14 +76,14 @@ const EntryFilters = {
 };
 
 export const ListTimeEntriesQuery = Type.Object({
-  ...PageQuery,
+  ...ListQuery(ENTRY_SORTS),
   ...EntryFilters,
   project: Type.Optional(Type.String({ maxLength: 64, description: 'Project id' })),
   task: Type.Optional(Type.String({ maxLength: 64, description: 'Task id' })),
 });
 export type ListTimeEntriesInput = Static<typeof ListTimeEntriesQuery>;
 
-export const TaskTimeEntriesQuery = Type.Object({ ...PageQuery, ...EntryFilters });
+export const TaskTimeEntriesQuery = Type.Object({ ...ListQuery(ENTRY_SORTS), ...EntryFilters });
 export type TaskTimeEntriesInput = Static<typeof TaskTimeEntriesQuery>;
 
 export const EntryPathId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
@@ -109,7 +113,7 @@ export const TrackingSchema = Type.Object(
 export const TrackingScopeQuery = Type.Object(Slugs);
 export type TrackingScopeInput = Static<typeof TrackingScopeQuery>;
 
-export const ListTrackingsQuery = Type.Object({ ...Slugs, ...PageQuery, ...EntryFilters });
+export const ListTrackingsQuery = Type.Object({ ...Slugs, ...ListQuery(ENTRY_SORTS), ...EntryFilters });
 export type ListTrackingsInput = Static<typeof ListTrackingsQuery>;
 
 export const StartTrackingBody = Type.Object(

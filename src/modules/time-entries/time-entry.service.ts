@@ -17,9 +17,10 @@ import { parseInstant } from '../../lib/time.ts';
 import { taskRepository } from '../tasks/task.repository.ts';
 import { presentEntry, type EntryRow } from './time-entry.presenter.ts';
 import { timeEntryRepository, type EntryFilter } from './time-entry.repository.ts';
-import type { CreateTimeEntryInput, UpdateTimeEntryInput } from './time-entry.schemas.ts';
+import type { ENTRY_SORTS} from './time-entry.schemas.ts';
+import { type CreateTimeEntryInput, type UpdateTimeEntryInput } from './time-entry.schemas.ts';
 
-const SORTS = { started_at: 'started_at', ended_at: 'ended_at', created_at: 'created_at', updated_at: 'updated_at' } as const;
+const SORTS = { started_at: 'started_at', ended_at: 'ended_at', created_at: 'created_at', updated_at: 'updated_at' } as const satisfies Record<(typeof ENTRY_SORTS)[number], string>;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Entries are kept to the second, so that every figure derived from them adds up to the second. */
@@ -207,14 +208,14 @@ export class TimeEntryService {
     let start: Date;
     let end: Date;
     if (input.duration_minutes !== undefined) {
-      if (input.ended_at !== undefined) throw errors.badRequest('Give `ended_at` or `duration_minutes`, not both', 'ended_at');
-      if (input.started_at !== undefined && input.date !== undefined) throw errors.badRequest('Give `started_at` or `date`, not both', 'date');
+      if (input.ended_at !== undefined) throw errors.badRequest('Give `ended_at` or `duration_minutes`, not both', 'ended_at', 'PARAMETERS_CONFLICT');
+      if (input.started_at !== undefined && input.date !== undefined) throw errors.badRequest('Give `started_at` or `date`, not both', 'date', 'PARAMETERS_CONFLICT');
       start = input.started_at !== undefined ? instant(input.started_at, 'started_at') : await this.midnight(tx, task.workspace_id, input.date);
       end = new Date(start.getTime() + input.duration_minutes * 60_000);
     } else {
-      if (input.started_at === undefined) throw errors.badRequest('Give `duration_minutes`, or `started_at` and `ended_at`', 'duration_minutes');
-      if (input.ended_at === undefined) throw errors.badRequest('`ended_at` is required with `started_at` (or give `duration_minutes`)', 'ended_at');
-      if (input.date !== undefined) throw errors.badRequest('`date` goes with `duration_minutes`', 'date');
+      if (input.started_at === undefined) throw errors.badRequest('Give `duration_minutes`, or `started_at` and `ended_at`', 'duration_minutes', 'PARAMETER_REQUIRED');
+      if (input.ended_at === undefined) throw errors.badRequest('`ended_at` is required with `started_at` (or give `duration_minutes`)', 'ended_at', 'PARAMETER_REQUIRED');
+      if (input.date !== undefined) throw errors.badRequest('`date` goes with `duration_minutes`', 'date', 'PARAMETERS_CONFLICT');
       start = instant(input.started_at, 'started_at');
       end = instant(input.ended_at, 'ended_at');
     }
@@ -314,7 +315,7 @@ export class TimeEntryService {
     if (input.billable !== undefined) changes.billable = input.billable;
     const timed = input.started_at !== undefined || input.ended_at !== undefined || input.duration_minutes !== undefined;
     if (timed) {
-      if (input.ended_at !== undefined && input.duration_minutes !== undefined) throw errors.badRequest('Give `ended_at` or `duration_minutes`, not both', 'ended_at');
+      if (input.ended_at !== undefined && input.duration_minutes !== undefined) throw errors.badRequest('Give `ended_at` or `duration_minutes`, not both', 'ended_at', 'PARAMETERS_CONFLICT');
       const start = input.started_at !== undefined ? instant(input.started_at, 'started_at') : before.started_at;
       if (before.ended_at === null) {
         if (input.ended_at !== undefined || input.duration_minutes !== undefined) {
@@ -431,8 +432,8 @@ export class TimeEntryService {
   /** Interval input of the GitScrum surface (both times, or neither for a timer). */
   manualInterval(startedAt: string | undefined, endedAt: string | undefined): { start: Date; end: Date } | undefined {
     if (startedAt === undefined && endedAt === undefined) return undefined;
-    if (startedAt === undefined) throw errors.badRequest('`started_at` is required with `ended_at`', 'started_at');
-    if (endedAt === undefined) throw errors.badRequest('`ended_at` is required with `started_at`', 'ended_at');
+    if (startedAt === undefined) throw errors.badRequest('`started_at` is required with `ended_at`', 'started_at', 'PARAMETER_REQUIRED');
+    if (endedAt === undefined) throw errors.badRequest('`ended_at` is required with `started_at`', 'ended_at', 'PARAMETER_REQUIRED');
     return { start: instant(startedAt, 'started_at'), end: instant(endedAt, 'ended_at') };
   }
 }

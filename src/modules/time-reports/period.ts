@@ -59,10 +59,10 @@ function span(start: string, end: string): Period {
  */
 export function resolvePeriod(q: { period?: string; start?: string; end?: string }, today: string): Period {
   if (q.period !== undefined && (q.start !== undefined || q.end !== undefined)) {
-    throw errors.badRequest('Give `period` or `start`/`end`, not both', 'period');
+    throw errors.badRequest('Give `period` or `start`/`end`, not both', 'period', 'PARAMETERS_CONFLICT');
   }
   if (q.start !== undefined || q.end !== undefined) {
-    if (q.start === undefined) throw errors.badRequest('`start` is required with `end`', 'start');
+    if (q.start === undefined) throw errors.badRequest('`start` is required with `end`', 'start', 'PARAMETER_REQUIRED');
     const start = q.start;
     toDay(start, 'start');
     const end = q.end ?? (daysBetween(today, start) > 0 ? start : today);

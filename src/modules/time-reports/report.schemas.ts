@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { DateOnly, Id, Nullable, PageQuery, StringEnum } from '../../http/schemas.ts';
+import { CsvOf, DateOnly, Id, Nullable, PageQuery, StringEnum } from '../../http/schemas.ts';
 import { Slugs } from '../time-entries/time-entry.schemas.ts';
 import { MAX_REPORT_DAYS, PERIODS } from './period.ts';
 import { FOCUS_MINUTES, GROUP_BY } from './report.service.ts';
@@ -13,7 +13,7 @@ export const ReportFilters = {
   ),
   start: Type.Optional(Type.Unsafe<string>({ ...DateOnly, description: `First local day of the range (in \`tz\`), YYYY-MM-DD; at most ${MAX_REPORT_DAYS} days to end` })),
   end: Type.Optional(Type.Unsafe<string>({ ...DateOnly, description: 'Last local day of the range, included (default today, or start if later)' })),
-  users: Type.Optional(Type.String({ maxLength: 4000, description: 'Only these users: comma-separated user ids (user_…) or usernames' })),
+  users: Type.Optional(CsvOf({ item: '[^,\\s](?:[^,]*[^,\\s])?' }, { maxLength: 4000, nonEmpty: true, description: 'Only these users: comma-separated user ids (user_…) or usernames' })),
   billable: Type.Optional(StringEnum(['true', 'false'], { description: 'Only billable (true) or non-billable (false) entries' })),
   tz: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "IANA time zone whose midnights split the entries into days (default the workspace's time_zone)" })),
 };

@@ -1,6 +1,9 @@
 import { Type, type Static } from 'typebox';
 import { SLUG_PATTERN } from '../../lib/listing.ts';
-import { Id, PageQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { Id, ListQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+
+/** The fields the list can be sorted by. */
+export const WORKSPACE_SORTS = ['created_at', 'name', 'slug'] as const;
 
 export const RoleSchema = StringEnum(['owner', 'admin', 'member', 'viewer'], { description: 'Role in the workspace' });
 export const PlanSchema = StringEnum(['free', 'pro', 'enterprise']);
@@ -44,5 +47,5 @@ export const UpdateWorkspaceBody = Type.Object(
 );
 export type UpdateWorkspaceInput = Static<typeof UpdateWorkspaceBody>;
 
-export const ListWorkspacesQuery = Type.Object(PageQuery);
+export const ListWorkspacesQuery = Type.Object(ListQuery(WORKSPACE_SORTS));
 export type ListWorkspacesInput = Static<typeof ListWorkspacesQuery>;

@@ -11,11 +11,12 @@ import type { Ids } from '../../lib/ids.ts';
 import { resolveSort, slugify } from '../../lib/listing.ts';
 import { toPage } from '../../lib/pagination.ts';
 import { isValidTimeZone } from '../../lib/time.ts';
-import type { CreateWorkspaceInput, ListWorkspacesInput, UpdateWorkspaceInput } from './workspace.schemas.ts';
+import type { WORKSPACE_SORTS} from './workspace.schemas.ts';
+import { type CreateWorkspaceInput, type ListWorkspacesInput, type UpdateWorkspaceInput } from './workspace.schemas.ts';
 import { presentWorkspace } from './workspace.presenter.ts';
 import { workspaceRepository } from './workspace.repository.ts';
 
-const SORTS = { created_at: 'created_at', name: 'name', slug: 'slug' } as const;
+const SORTS = { created_at: 'created_at', name: 'name', slug: 'slug' } as const satisfies Record<(typeof WORKSPACE_SORTS)[number], string>;
 
 export interface WorkspaceServiceDeps {
   db: Db;
@@ -46,7 +47,7 @@ export class WorkspaceService {
   async create(tx: Db, p: Principal, input: CreateWorkspaceInput) {
     if (p.projectId !== null) throw errors.forbidden('A project key cannot create workspaces', 'PROJECT_KEY');
     const timeZone = input.time_zone ?? 'UTC';
-    if (!isValidTimeZone(timeZone)) throw errors.unprocessable(`Unknown time zone ${JSON.stringify(timeZone)}`, 'time_zone', 'INVALID_TIME_ZONE');
+    if (!isValidTimeZone(timeZone)) throw errors.unprocessable(`Unknown time zone ${JSON.stringify(timeZone)}`, 'time_zone', 'UNKNOWN_TIME_ZONE');
     const repo = workspaceRepository(tx);
     const slug = input.slug ?? (await repo.freeSlug(slugify(input.name, 'workspace')));
     const now = this.deps.clock.now();
@@ -69,7 +70,7 @@ export class WorkspaceService {
       throw errors.forbidden('Only instance administrators can change the plan', 'NOT_INSTANCE_ADMIN');
     }
     if (input.time_zone !== undefined && !isValidTimeZone(input.time_zone)) {
-      throw errors.unprocessable(`Unknown time zone ${JSON.stringify(input.time_zone)}`, 'time_zone', 'INVALID_TIME_ZONE');
+      throw errors.unprocessable(`Unknown time zone ${JSON.stringify(input.time_zone)}`, 'time_zone', 'UNKNOWN_TIME_ZONE');
     }
     const repo = workspaceRepository(tx);
     const before = await repo.findForUpdate(id);
