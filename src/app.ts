@@ -36,6 +36,13 @@ import { workspaceRoutes } from './modules/workspaces/workspace.routes.ts';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
+ * The router's limit on a path parameter, well above the schemas' (200): a parameter that breaks
+ * its schema reaches validation, which refuses it with a 400 naming it, instead of the router
+ * calling the path unknown. Header-size limits bound URLs anyway.
+ */
+const ROUTER_MAX_PARAM = 2000;
+
+/**
  * Request ids need to be unique, not secret: a random per-process prefix and a counter are
  * unique across instances and restarts, and cost nothing per request (random bytes did).
  */
@@ -66,7 +73,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : nextRequestId();
     },
     trustProxy: config.trustProxy.length ? config.trustProxy : false,
-    routerOptions: { querystringParser: (s: string) => parseQueryString(s), ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: { querystringParser: (s: string) => parseQueryString(s), ignoreTrailingSlash: true, maxParamLength: ROUTER_MAX_PARAM },
     ajv: { customOptions: { removeAdditional: false } },
     return503OnClosing: true,
     // The router refuses some URLs before any hook runs; they still get the envelope and a request id.
@@ -156,7 +163,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   });
 
   // A router of every route, to tell "no such path" (404) from "wrong method" (405 with Allow).
-  const known = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: 200 });
+  const known = FindMyWay({ ignoreTrailingSlash: true, maxParamLength: ROUTER_MAX_PARAM });
   const methodsByPattern = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];

@@ -63,7 +63,14 @@ export function ChangesSchema(description: string) {
   return Nullable(Type.Record(Type.String(), Type.Object({ from: Type.Unknown(), to: Type.Unknown() }, { additionalProperties: false })), { description });
 }
 
-export const PathId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+/**
+ * A path segment naming a resource: any short text but `.` and `..`, which URLs cannot carry (every
+ * URL parser removes them as dot segments, %2E spelled or not).
+ */
+export const PathSegment = (maxLength: number) =>
+  Type.String({ minLength: 1, maxLength, pattern: '^(?:[^.][\\s\\S]*|\\.[^.][\\s\\S]*|\\.\\.[\\s\\S]+)$', description: 'Not `.` or `..`' });
+
+export const PathId = Type.Object({ id: PathSegment(200) });
 
 export const ErrorSchema = Type.Object(
   {

@@ -85,6 +85,9 @@ export function brokenOnce(s: JsonSchema, opts: { textOnly?: boolean } = {}): Ar
   const base = valid(s) as Arbitrary<Record<string, unknown>>;
   const set = (field: string, how: string, value: Arbitrary<unknown>) =>
     ways.push(fc.tuple(base, value).map(([b, v]) => ({ body: { ...b, [field]: v }, field, how })));
+  // Too long, and nothing else: where the over-long text still matches the pattern.
+  const tooLong = (p: JsonSchema) =>
+    p.maxLength !== undefined && !p.enum && !p.format && (!p.pattern || new RegExp(p.pattern).test('x'.repeat(p.maxLength + 1)));
   for (const [field, p] of Object.entries(props)) {
     if (p.anyOf || p.const !== undefined) continue;
     const type = Array.isArray(p.type) ? p.type[0] : p.type;
@@ -93,8 +96,8 @@ export function brokenOnce(s: JsonSchema, opts: { textOnly?: boolean } = {}): Ar
         set(field, 'not a number', fc.constant('twelve'));
         if (p.maximum !== undefined) set(field, 'above the maximum', fc.constant(p.maximum + 1));
         if (p.minimum !== undefined) set(field, 'below the minimum', fc.constant(p.minimum - 1));
-      } else if (type === 'string' && p.maxLength !== undefined && !p.format && !p.pattern && !p.enum) {
-        set(field, 'too long', fc.constant('x'.repeat(p.maxLength + 1)));
+      } else if (type === 'string' && tooLong(p)) {
+        set(field, 'too long', fc.constant('x'.repeat(p.maxLength! + 1)));
       } else if (type === 'string' && p.enum?.length) {
         set(field, 'not one of the values', fc.constant('not-one-of-them'));
       }
@@ -102,7 +105,7 @@ export function brokenOnce(s: JsonSchema, opts: { textOnly?: boolean } = {}): Ar
     }
     if (type === 'string') {
       set(field, 'a number for a string', fc.integer());
-      if (p.maxLength !== undefined && !p.enum && !p.format && !p.pattern) set(field, 'too long', fc.constant('x'.repeat(p.maxLength + 1)));
+      if (tooLong(p)) set(field, 'too long', fc.constant('x'.repeat(p.maxLength! + 1)));
       if (p.enum?.length) set(field, 'not one of the values', fc.constant('not-one-of-them'));
     } else if (type === 'integer') {
       set(field, 'a string for an integer', fc.constant('twelve'));

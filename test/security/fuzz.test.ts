@@ -57,6 +57,27 @@ const withQueries = () =>
     // Operations with a body as well are fuzzed through their bodies above.
     .filter((o) => o.count > 0 && !o.body);
 
+/** Operations with parameters in their path, each with its path parameters as one object schema. */
+const withPaths = () =>
+  operations(doc)
+    .map(([path, method, op]) => {
+      const params = (op.parameters ?? []).filter((p) => p.in === 'path');
+      const schema: JsonSchema = {
+        type: 'object',
+        properties: Object.fromEntries(params.map((p) => [p.name, p.schema])),
+        required: params.map((p) => p.name),
+      };
+      const body = op.requestBody?.content?.['application/json']?.schema as JsonSchema | undefined;
+      return { path, method, op, schema, count: params.length, body };
+    })
+    .filter((o) => o.count > 0);
+
+/** The route with generated path parameters, and the slugs the GitScrum-style routes need. */
+function pathWith(path: string, params: Record<string, unknown>): string {
+  const url = path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(String(params[name])));
+  return path.startsWith('/time-trackings') ? `${url}?company_slug=${world.slugs.company_slug}&project_slug=${world.slugs.project_slug}` : url;
+}
+
 /**
  * A query string from generated values. The GitScrum-style routes keep naming the world's
  * project by its slugs, except for the one parameter being broken (`broken`).
@@ -137,6 +158,14 @@ describe('fuzzing', () => {
     expect(withBodies().length).toBeGreaterThanOrEqual(30);
   });
 
+  it(`gives every operation at least ${2 * RUNS} generated requests: through its body, its query or its path`, () => {
+    const fuzzed = new Set([...withBodies(), ...withQueries(), ...withPaths()].map((o) => o.op.operationId));
+    // The public operations without parameters (health, the document itself) take no input at all.
+    const inputless = operations(doc).filter(([, , op]) => !op.requestBody && !(op.parameters ?? []).length).map(([, , op]) => op.operationId);
+    const missing = operations(doc).map(([, , op]) => op.operationId).filter((id) => !fuzzed.has(id) && !inputless.includes(id));
+    expect(missing).toEqual([]);
+  });
+
   it(`${RUNS} bodies each operation's schema accepts: only the refusals the document states, never a 5xx`, async () => {
     const problems: string[] = [];
     for (const o of withBodies()) {
@@ -178,6 +207,34 @@ describe('fuzzing', () => {
       const broken = brokenOnce({ ...o.schema, additionalProperties: true }, { textOnly: true });
       if (!broken) continue;
       await fuzz(problems, o, broken, (b) => ({ url: queryOf(o.path, b.body, b.field) }), ({ field, how }, res) => {
+        const param = String(res.body?.error?.param ?? '');
+        return res.status === 400 && param === field ? undefined : `${field} ${how}: not a 400 naming ${field}`;
+      });
+    }
+    expect(problems.slice(0, 10)).toEqual([]);
+  }, 600_000);
+
+  // Last: a generated id can only name nothing, but an operation on nothing must still be safe.
+  it(`${RUNS} path parameters each operation's path accepts (with a body its schema accepts): only the refusals the document states, never a 5xx`, async () => {
+    const problems: string[] = [];
+    for (const o of withPaths()) {
+      const fields = fieldsOf(o.path, o.op, o.body);
+      const arbitrary = fc.record({ params: valid(o.schema) as fc.Arbitrary<Record<string, unknown>>, body: o.body ? valid(o.body, world.references) : fc.constant(undefined) });
+      await fuzz(problems, o, arbitrary, (v) => ({ url: pathWith(o.path, v.params), body: v.body }), (_v, res) => undocumented(o, res, fields));
+    }
+    expect(problems.slice(0, 10)).toEqual([]);
+  }, 600_000);
+
+  it(`${RUNS} path parameters breaking their schema: a 400 that names the parameter, never a 5xx`, async () => {
+    const problems: string[] = [];
+    for (const o of withPaths()) {
+      // A path parameter is text and always present: too long is the constraint a URL can break.
+      const broken = brokenOnce({ ...o.schema, additionalProperties: true }, { textOnly: true });
+      if (!broken) {
+        problems.push(`${o.op.operationId}: no way to break its path parameters`);
+        continue;
+      }
+      await fuzz(problems, o, broken, (b) => ({ url: pathWith(o.path, b.body) }), ({ field, how }, res) => {
         const param = String(res.body?.error?.param ?? '');
         return res.status === 400 && param === field ? undefined : `${field} ${how}: not a 400 naming ${field}`;
       });

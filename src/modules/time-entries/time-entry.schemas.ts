@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { INSTANT_PATTERN } from '../../lib/time.ts';
-import { DateOnly, DateOrDateTime, Id, Nullable, ListQuery, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { DateOnly, DateOrDateTime, Id, ListQuery, Nullable, PathId, StringEnum, Timestamp } from '../../http/schemas.ts';
 
 /** The fields the list can be sorted by. */
 export const ENTRY_SORTS = ['started_at', 'ended_at', 'created_at', 'updated_at'] as const;
@@ -86,7 +86,8 @@ export type ListTimeEntriesInput = Static<typeof ListTimeEntriesQuery>;
 export const TaskTimeEntriesQuery = Type.Object({ ...ListQuery(ENTRY_SORTS), ...EntryFilters });
 export type TaskTimeEntriesInput = Static<typeof TaskTimeEntriesQuery>;
 
-export const EntryPathId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+/** Entries have numeric ids; like every path id, a malformed one simply names nothing (404). */
+export const EntryPathId = PathId;
 
 // The GitScrum-style surface (spec/time-tracking.txt).
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Id, Nullable, StringEnum, Timestamp } from '../../http/schemas.ts';
+import { Id, Nullable, PathSegment, StringEnum, Timestamp } from '../../http/schemas.ts';
 
 export const CATEGORIES = ['todo', 'in_progress', 'done'] as const;
 /** PRODUCT.md has no number; a board of more than 50 columns is not a board. */
@@ -39,7 +39,7 @@ export const UpdateStatusBody = Type.Object(
 );
 export type UpdateStatusInput = Static<typeof UpdateStatusBody>;
 
-export const StatusPath = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }), key: Type.String({ minLength: 1, maxLength: 50 }) });
+export const StatusPath = Type.Object({ id: PathSegment(200), key: PathSegment(50) });
 
 export const DeleteStatusQuery = Type.Object({
   move_to: Type.Optional(Type.String({ maxLength: 50, description: "Another of the project's statuses: where the column's tasks go. Required when the column holds tasks" })),
