@@ -25,6 +25,7 @@ import { systemRoutes } from './modules/system/system.routes.ts';
 import { eventFeedRoutes } from './modules/events/feed.routes.ts';
 import { sprintRoutes } from './modules/sprints/sprint.routes.ts';
 import { labelRoutes } from './modules/labels/label.routes.ts';
+import { webhookRoutes } from './modules/webhooks/webhook.routes.ts';
 import { statusRoutes } from './modules/workflows/status.routes.ts';
 import { commentRoutes } from './modules/comments/comment.routes.ts';
 import { attachmentRoutes } from './modules/attachments/attachment.routes.ts';
@@ -243,6 +244,7 @@ export async function buildApp(deps: Deps, options: BuildOptions = {}): Promise<
   labelRoutes(app, deps);
   statusRoutes(app, deps);
   commentRoutes(app, deps);
+  webhookRoutes(app, deps);
   // multipart/form-data is parsed only here (uploads): elsewhere it stays a 415, as any body
   // that is not JSON or a form is. The routes read the file part themselves, as a stream.
   await app.register(async (uploads) => {

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
+import { parseSecretKey } from './lib/secret-box.ts';
 
 export type Plan = 'free' | 'pro' | 'enterprise';
 
@@ -44,7 +46,23 @@ export interface Config {
   dbPoolSize: number;
   /** PostgreSQL: run queries as named prepared statements (off for poolers that cannot keep them). */
   dbPrepare: boolean;
+  webhooks: WebhookConfig;
+  /** SPRINTLANE_SECRET_KEY: the key secrets are sealed with at rest; absent: the data directory's. */
+  secretKey: Buffer | undefined;
   version: string;
+}
+
+export interface WebhookConfig {
+  /** SPRINTLANE_WEBHOOK_ALLOW_PRIVATE: targets may be private, loopback or link-local addresses. */
+  allowPrivate: boolean;
+  /** SPRINTLANE_WEBHOOK_ALLOWED_CIDRS: ranges allowed as targets although private. */
+  allowedCidrs: string[];
+  /** SPRINTLANE_WEBHOOK_ALLOW_HTTP: plain http targets are allowed. */
+  allowHttp: boolean;
+  /** How long a delivery may take, in milliseconds (SPRINTLANE_WEBHOOK_TIMEOUT_MS, default 15 s). */
+  timeoutMs: number;
+  /** Deliveries this instance sends at once (SPRINTLANE_WEBHOOK_CONCURRENCY; 0: it sends none). */
+  concurrency: number;
 }
 
 export class ConfigError extends Error {}
@@ -84,6 +102,22 @@ function origins(raw: string | undefined): string[] {
     if (!ok) throw new ConfigError(`SPRINTLANE_CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin such as https://app.example.com (scheme, host and port only)`);
   }
   return list;
+}
+
+/** SPRINTLANE_WEBHOOK_ALLOWED_CIDRS: ranges such as 10.0.0.0/8 or fd00::/8, separated by commas. */
+function cidrs(raw: string | undefined): string[] {
+  const list = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const c of list) {
+    if (!ipaddr.isValidCIDR(c)) throw new ConfigError(`SPRINTLANE_WEBHOOK_ALLOWED_CIDRS: ${JSON.stringify(c)} is not a range such as 10.0.0.0/8`);
+  }
+  return list;
+}
+
+function secretKey(raw: string | undefined): Buffer | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const key = parseSecretKey(raw);
+  if (!key) throw new ConfigError('SPRINTLANE_SECRET_KEY must be 32 bytes, in base64 (44 characters) or hex (64)');
+  return key;
 }
 
 /** Reads and validates the environment once, at boot; a bad value stops the server with a clear message. */
@@ -143,6 +177,14 @@ export function loadConfig(env: Env = process.env): Config {
     statementTimeoutMs: int(env, 'SPRINTLANE_STATEMENT_TIMEOUT_MS', 5000, 1),
     dbPoolSize: int(env, 'SPRINTLANE_DB_POOL_SIZE', 10, 1, 1000),
     dbPrepare: bool(env, 'SPRINTLANE_DB_PREPARE', true),
+    webhooks: {
+      allowPrivate: bool(env, 'SPRINTLANE_WEBHOOK_ALLOW_PRIVATE', false),
+      allowedCidrs: cidrs(env.SPRINTLANE_WEBHOOK_ALLOWED_CIDRS),
+      allowHttp: bool(env, 'SPRINTLANE_WEBHOOK_ALLOW_HTTP', false),
+      timeoutMs: int(env, 'SPRINTLANE_WEBHOOK_TIMEOUT_MS', 15_000, 100, 300_000),
+      concurrency: int(env, 'SPRINTLANE_WEBHOOK_CONCURRENCY', 16, 0, 1000),
+    },
+    secretKey: secretKey(env.SPRINTLANE_SECRET_KEY),
     version: VERSION,
   };
 }

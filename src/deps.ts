@@ -26,7 +26,11 @@ import { TaskBatchService } from './modules/tasks/task-batch.service.ts';
 import { TaskService } from './modules/tasks/task.service.ts';
 import { TimeEntryService } from './modules/time-entries/time-entry.service.ts';
 import { TimeReportService } from './modules/time-reports/report.service.ts';
+import { WebhookWorker } from './modules/webhooks/webhook-worker.ts';
+import { WebhookTargets, type Resolve } from './modules/webhooks/webhook-targets.ts';
+import { WebhookService } from './modules/webhooks/webhook.service.ts';
 import { WorkspaceService } from './modules/workspaces/workspace.service.ts';
+import { loadSecretKey, SecretBox } from './lib/secret-box.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -66,7 +70,10 @@ export interface Deps {
     timeReports: TimeReportService;
     apiKeys: ApiKeyService;
     admin: AdminService;
+    webhooks: WebhookService;
   };
+  /** Sends this instance's share of webhook deliveries (started by main, drained by tests). */
+  webhookWorker: WebhookWorker;
 }
 
 /**
@@ -126,7 +133,7 @@ export function createMetrics(): Metrics {
 export function createDeps(
   config: Config,
   database: Database,
-  overrides: { clock?: Clock; ids?: Ids; logger?: Logger } = {},
+  overrides: { clock?: Clock; ids?: Ids; logger?: Logger; resolveHost?: Resolve; jitter?: () => number } = {},
 ): Deps {
   const clock = overrides.clock ?? systemClock;
   const ids = overrides.ids ?? randomIds;
@@ -142,6 +149,20 @@ export function createDeps(
   const timeEntries = new TimeEntryService({ db, clock, ids });
   const apiKeys = new ApiKeyService({ db, clock, ids, forgetKey: (id) => forgetting.forgetKey(id) });
   const attachmentStore = new AttachmentStore(path.join(config.dataDir, 'attachments'));
+  const box = new SecretBox(() => loadSecretKey(config.secretKey, config.dataDir));
+  const targets = new WebhookTargets(config.webhooks, overrides.resolveHost);
+  const webhookWorker = new WebhookWorker({
+    db,
+    clock,
+    ids,
+    box,
+    targets,
+    timeoutMs: config.webhooks.timeoutMs,
+    concurrency: config.webhooks.concurrency,
+    userAgent: `Sprintlane-Webhooks/${config.version}`,
+    onError: (err, what) => logger.warn({ err }, `${what} failed`),
+    jitter: overrides.jitter,
+  });
   return {
     config,
     database,
@@ -171,6 +192,8 @@ export function createDeps(
       timeReports: new TimeReportService({ db, clock, timeEntries, parallel: new ParallelReads(database.kind === 'postgres' ? 2 : 1, config.dbPoolSize) }),
       apiKeys,
       admin: new AdminService({ db, clock, ids, apiKeys, plans: config.rateLimit.plans, forgetAll: forget.forgetAll }),
+      webhooks: new WebhookService({ db, clock, ids, box, targets, projects, wake: () => webhookWorker.wake() }),
     },
+    webhookWorker,
   };
 }

@@ -75,6 +75,7 @@ async function main(): Promise<void> {
   }
 
   const maintenance = startMaintenance(deps);
+  deps.webhookWorker.start();
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
     try {
       maintenance.stop();
       await app.close();
+      // In-flight deliveries finish (each within the webhook timeout); the rest wait in the database.
+      await deps.webhookWorker.stop();
       await database.close();
       lock?.release();
       logger.info('stopped cleanly');

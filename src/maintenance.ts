@@ -18,7 +18,8 @@ const EXPIRING_EVERY_MS = 10 * 60 * 1000;
  * a time across instances, see events/sequencer.ts), and every hour attachment files that no row
  * names any more (failed uploads, tasks deleted with their project) are removed; every ten
  * minutes (and at start) keys that expire within 7 days get their key.expiring event (once, safe
- * with several instances: see ApiKeyService.notifyExpiring).
+ * with several instances: see ApiKeyService.notifyExpiring); every hour, finished webhook
+ * deliveries older than their 30 days of redelivery are removed with their attempts.
  */
 export function startMaintenance(deps: Deps): { stop(): void } {
   const expire = async () => {
@@ -50,7 +51,12 @@ export function startMaintenance(deps: Deps): { stop(): void } {
     const removed = await deps.services.attachments.sweep();
     if (removed > 0) deps.logger.info({ removed }, 'attachment files without an attachment removed');
   };
+  const pruneDeliveries = async () => {
+    const removed = await deps.services.webhooks.pruneDeliveries();
+    if (removed > 0) deps.logger.debug({ removed }, 'finished webhook deliveries past their 30 days removed');
+  };
   const timers = [
+    setInterval(() => void pruneDeliveries().catch((err: unknown) => deps.logger.warn({ err }, 'removing old webhook deliveries failed')), SWEEP_FILES_EVERY_MS),
     setInterval(() => void sweepFiles().catch((err: unknown) => deps.logger.warn({ err }, 'sweeping attachment files failed')), SWEEP_FILES_EVERY_MS),
     setInterval(() => void sequence().catch((err: unknown) => deps.logger.warn({ err }, 'placing events in the change feed failed')), SEQUENCE_EVERY_MS),
     setInterval(() => void autoStop().catch(autoStopFailed), AUTO_STOP_EVERY_MS),

@@ -17,6 +17,7 @@ import { createDeps, createLogger, type Deps } from '../src/deps.ts';
 import type { App } from '../src/http/app-types.ts';
 import { ErrorSchema } from '../src/http/schemas.ts';
 import type { Clock } from '../src/lib/clock.ts';
+import type { Resolve } from '../src/modules/webhooks/webhook-targets.ts';
 
 const addFormats = addFormatsImport as unknown as (ajv: Ajv) => Ajv;
 
@@ -24,6 +25,10 @@ export interface TestAppOptions {
   /** Environment overrides, as an operator would set them. */
   env?: Record<string, string>;
   clock?: Clock;
+  /** Resolves webhook hosts instead of DNS (names that resolve where a test needs them to). */
+  resolveHost?: Resolve;
+  /** The jitter factor of webhook retries (default: random around 1). */
+  jitter?: () => number;
 }
 
 export interface Response<T = any> {
@@ -106,7 +111,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       cb();
     },
   });
-  const deps = createDeps(config, database, { clock: options.clock, logger: createLogger(config, sink) });
+  const deps = createDeps(config, database, { clock: options.clock, logger: createLogger(config, sink), resolveHost: options.resolveHost, jitter: options.jitter });
   await bootstrap(deps);
 
   const ajv = new Ajv({ strict: false, allErrors: true });
@@ -180,6 +185,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     async close() {
       await app.close();
+      await deps.webhookWorker.stop();
       await database.close();
       await drop();
       rmSync(dataDir, { recursive: true, force: true });

@@ -22,7 +22,8 @@ export type Action =
   | 'sprint:write'
   | 'time:read'
   | 'time:write'
-  | 'time:manage';
+  | 'time:manage'
+  | 'webhook:manage';
 
 const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 
@@ -55,6 +56,8 @@ const MINIMUM: Record<Action, Role> = {
   'time:write': 'member',
   // Stopping, editing and deleting other people's entries.
   'time:manage': 'admin',
+  // Reading webhooks too: their URLs and deliveries are the workspace's integrations.
+  'webhook:manage': 'admin',
 };
 
 export const ROLES: readonly Role[] = ['owner', 'admin', 'member', 'viewer'];

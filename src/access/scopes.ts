@@ -23,7 +23,7 @@ export type Scope = (typeof SCOPES)[number];
  * What an operation needs, by its OpenAPI tag: a resource (read or write by method), `none` (no
  * key needed beyond authentication: the key's own description), or `admin`.
  */
-export const SCOPE_BY_TAG: Record<string, Resource | 'admin' | 'none'> = {
+export const SCOPE_BY_TAG: Record<string, Resource | 'webhooks' | 'admin' | 'none'> = {
   System: 'none',
   Workspaces: 'workspaces',
   Members: 'members',
@@ -38,6 +38,8 @@ export const SCOPE_BY_TAG: Record<string, Resource | 'admin' | 'none'> = {
   'Time entries': 'time',
   'Time tracking (GitScrum-style)': 'time',
   'API keys': 'keys',
+  // webhooks:read reads them; writing takes webhooks:admin (see satisfies).
+  Webhooks: 'webhooks',
   Administration: 'admin',
 };
 
@@ -54,6 +56,8 @@ export function requiredScope(tag: string | undefined, method: string, operation
   if (resource === undefined || resource === 'admin') return 'admin';
   if (resource === 'none') return 'none';
   const reads = method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
+  // Webhooks are written with webhooks:admin: they send the workspace's data to another server.
+  if (resource === 'webhooks') return reads ? 'webhooks:read' : 'webhooks:admin';
   return `${resource}:${reads ? 'read' : 'write'}`;
 }
 

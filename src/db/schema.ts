@@ -227,6 +227,58 @@ export interface EventsTable {
   occurred_at: Timestamp;
 }
 
+export type WebhookDisabledReason = 'by_request' | 'gone' | 'failing';
+
+export interface WebhooksTable {
+  id: string;
+  workspace_id: string;
+  project_id: string | null;
+  url: string;
+  events: string[];
+  description: Generated<string>;
+  secret_sealed: string;
+  previous_secret_sealed: string | null;
+  previous_secret_expires_at: Date | null;
+  active: Generated<boolean>;
+  disabled_reason: WebhookDisabledReason | null;
+  failing_since: Date | null;
+  created_by: string | null;
+  version: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_id: string | null;
+  event_type: string;
+  payload: string;
+  status: DeliveryStatus;
+  attempts: Generated<number>;
+  next_attempt_at: Date | null;
+  lease_until: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<string>;
+  delivery_id: string;
+  attempted_at: Timestamp;
+  status_code: number | null;
+  duration_ms: number;
+  response_excerpt: string | null;
+  error: string | null;
+}
+
+export interface WebhookDispatchStateTable {
+  only_row: Generated<boolean>;
+  last_position: string;
+}
+
 export interface IdempotencyKeysTable {
   credential_id: string;
   route: string;
@@ -255,6 +307,10 @@ export interface DB {
   time_entries: TimeEntriesTable;
   events: EventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  webhook_dispatch_state: WebhookDispatchStateTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -270,3 +326,6 @@ export type ProjectStatus = Selectable<ProjectStatusesTable>;
 export type Comment = Selectable<CommentsTable>;
 export type Attachment = Selectable<AttachmentsTable>;
 export type TimeEntry = Selectable<TimeEntriesTable>;
+export type Webhook = Selectable<WebhooksTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
+export type WebhookAttempt = Selectable<WebhookAttemptsTable>;

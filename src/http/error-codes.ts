@@ -86,6 +86,7 @@ export const ERROR_CODES = {
   TIMER_BUSY: { status: 409, kind: 'state', rule: 'The timer kept changing while it was being stopped; retry.' },
   CONCURRENT_UPDATE: { status: 409, kind: 'state', rule: 'The request conflicted with a concurrent one; retry it.' },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, kind: 'state', rule: 'A request with this Idempotency-Key is still being processed.' },
+  WEBHOOK_DISABLED: { status: 409, kind: 'state', rule: 'The webhook is disabled: enable it (active: true) to send to it.' },
   IDEMPOTENCY_KEY_REPLAY_UNAVAILABLE: { status: 409, kind: 'state', rule: 'The first response held a secret shown only once, so it is not replayed.' },
 
   // 412, 413, 415.
@@ -118,6 +119,8 @@ export const ERROR_CODES = {
   DUPLICATE_ITEM: { status: 422, kind: 'rule', rule: 'A batch names the same task more than once.' },
   BATCH_REJECTED: { status: 422, kind: 'rule', rule: 'An atomic batch had items refused, so nothing changed; `details.errors` lists them.' },
   CONTENT_TYPE_MISMATCH: { status: 422, kind: 'rule', rule: "An uploaded file's content is not of the type it was sent as." },
+  INVALID_WEBHOOK_URL: { status: 422, kind: 'rule', rule: 'A webhook URL is https (http only where the server allows it), carries no credentials, and neither is nor resolves to a private, loopback, link-local, CGNAT or unspecified address (unless the server allows them).' },
+  REDELIVERY_EXPIRED: { status: 422, kind: 'rule', rule: 'A delivery can be sent again for 30 days after it was made.' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, kind: 'rule', rule: 'The Idempotency-Key was used with a different request.' },
 
   // 429, 5xx.

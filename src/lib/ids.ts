@@ -14,7 +14,7 @@ export function base62(length: number): string {
   return out;
 }
 
-export type IdPrefix = 'ws' | 'proj' | 'task' | 'user' | 'mem' | 'key' | 'evt' | 'spr' | 'wh' | 'req' | 'lbl' | 'sts' | 'cmt' | 'att';
+export type IdPrefix = 'ws' | 'proj' | 'task' | 'user' | 'mem' | 'key' | 'evt' | 'spr' | 'wh' | 'req' | 'lbl' | 'sts' | 'cmt' | 'att' | 'msg';
 
 export interface Ids {
   next(prefix: IdPrefix): string;

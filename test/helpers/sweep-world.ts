@@ -29,7 +29,7 @@ export interface SweepWorld {
 /** The path segment of the resource an id prefix names. */
 const SEGMENT_BY_PREFIX: Record<string, string> = {
   ws: 'workspaces', proj: 'projects', task: 'tasks', user: 'users', mem: 'members', key: 'api-keys',
-  spr: 'sprints', lbl: 'labels', cmt: 'comments', att: 'attachments',
+  spr: 'sprints', lbl: 'labels', cmt: 'comments', att: 'attachments', wh: 'webhooks',
 };
 
 export async function buildSweepWorld(t: TestApp): Promise<SweepWorld> {
@@ -70,13 +70,17 @@ export async function buildSweepWorld(t: TestApp): Promise<SweepWorld> {
   });
   expect(upload.statusCode, upload.body).toBe(201);
   ids.attachments = upload.json().data.id;
+  ids.webhooks = (await post('/v1/webhooks', { url: 'https://example.com/hook', events: ['*'], workspace_id: world.workspace.id })).id;
+  const ping = await t.request({ method: 'POST', url: `/v1/webhooks/${ids.webhooks}/test`, key: world.owner.key });
+  expect(ping.status, ping.text).toBe(202);
+  const deliveryId: string = ping.body.data.id;
   const urlOf = (route: string): string => {
     const url = route.replace(/\/([^/]+)\/\{id\}/, (_m, segment: string) => {
       const id = ids[segment];
       if (!id) throw new Error(`${route}: no resource for {id} after /${segment}/; add one to test/helpers/sweep-world.ts`);
       return `/${segment}/${id}`;
     });
-    const filled = url.replace('{key}', 'todo');
+    const filled = url.replace('{key}', 'todo').replace('{delivery_id}', deliveryId);
     return filled.startsWith('/time-trackings') ? `${filled}?company_slug=${slugs.company_slug}&project_slug=${slugs.project_slug}` : filled;
   };
   // Candidates by field name, read when a value is generated (the slugs can change).

@@ -28,7 +28,7 @@ const TABLE_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'acce
 const table = JSON.parse(readFileSync(TABLE_FILE, 'utf8')).operations as Record<string, Entry>;
 
 /** DELETEs run last, leaves first, so that each still finds what it deletes. */
-const DELETE_ORDER = ['deleteAttachment', 'deleteComment', 'deleteTimeEntry', 'deleteTimeTracking', 'deleteLabel', 'deleteStatus', 'deleteSprint', 'deleteTask', 'deleteProject', 'removeMember', 'revokeApiKey'];
+const DELETE_ORDER = ['deleteWebhook', 'deleteAttachment', 'deleteComment', 'deleteTimeEntry', 'deleteTimeTracking', 'deleteLabel', 'deleteStatus', 'deleteSprint', 'deleteTask', 'deleteProject', 'removeMember', 'revokeApiKey'];
 
 let t: TestApp;
 let doc: Doc;
@@ -61,10 +61,13 @@ const sampler = () =>
     date: () => new Date(Date.UTC(2026, 0, 1 + ++counter)).toISOString().slice(0, 10),
     company_slug: () => world.slugs.company_slug,
     project_slug: () => world.slugs.project_slug,
+    url: () => 'https://example.com/hook',
+    events: () => ['*'],
+    workspace_id: () => world.ids.workspaces,
   });
 
 /** The one response that may show a secret: a key's, when it is made (OWASP API3). */
-const SHOWS_A_SECRET = new Set(['createApiKey', 'adminCreateUserApiKey']);
+const SHOWS_A_SECRET = new Set(['createApiKey', 'adminCreateUserApiKey', 'createWebhook', 'rotateWebhookSecret']);
 
 /** Paths of fields whose name says they hold a secret (secret, hash, password, token), anywhere in a body. */
 function secretFields(value: unknown, path = ''): string[] {
@@ -105,7 +108,7 @@ describe('roles × operations', () => {
     expect(Object.keys(table).filter((id) => !ops.has(id)).sort(), 'entries of test/security/access-table.json for operations that do not exist').toEqual([]);
   });
 
-  it("gives each role exactly what the table says on the owner's resources, and a viewer changes nothing; no response but a key's creation carries a secret-bearing field", async () => {
+  it("gives each role exactly what the table says on the owner's resources, and a viewer changes nothing; no response but the creation of a key or of a webhook secret carries a secret-bearing field", async () => {
     const ranked = operations(doc).filter(([, , op]) => ROLES.includes(table[op.operationId]!.allow as Role));
     const writesLast = [
       ...ranked.filter(([, m]) => m !== 'delete'),

@@ -30,6 +30,7 @@ const CAN: Record<Action, Row> = {
   'time:read': row(true, true, true, true),
   'time:write': row(true, true, true, false),
   'time:manage': row(true, true, false, false),
+  'webhook:manage': row(true, true, false, false),
 };
 
 // granter (row) may hand out granted (column)

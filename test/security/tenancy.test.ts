@@ -9,7 +9,7 @@ import { addMember, makeTask, makeUser, makeWorld, unique, type Actor } from '..
 import { METHODS, Sampler, type Doc, type FieldValues, type Operation } from '../helpers/openapi-sample.ts';
 
 /** Which resource an {id} names, from the path segment in front of it. */
-type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user' | 'timeEntry' | 'sprint' | 'label' | 'comment' | 'attachment';
+type Kind = 'workspace' | 'project' | 'task' | 'member' | 'apiKey' | 'user' | 'timeEntry' | 'sprint' | 'label' | 'comment' | 'attachment' | 'webhook';
 const KIND_BY_SEGMENT: Record<string, Kind> = {
   workspaces: 'workspace',
   projects: 'project',
@@ -23,14 +23,15 @@ const KIND_BY_SEGMENT: Record<string, Kind> = {
   labels: 'label',
   comments: 'comment',
   attachments: 'attachment',
+  webhooks: 'webhook',
 };
-const PREFIX: Record<Exclude<Kind, 'timeEntry'>, string> = { workspace: 'ws', project: 'proj', task: 'task', member: 'mem', apiKey: 'key', user: 'user', sprint: 'spr', label: 'lbl', comment: 'cmt', attachment: 'att' };
+const PREFIX: Record<Exclude<Kind, 'timeEntry'>, string> = { workspace: 'ws', project: 'proj', task: 'task', member: 'mem', apiKey: 'key', user: 'user', sprint: 'spr', label: 'lbl', comment: 'cmt', attachment: 'att', webhook: 'wh' };
 
 /** Instance-administration routes refuse a non-administrator with 403 whatever the id; every other one says 404. */
 const INSTANCE_ADMIN_PATHS = /^\/v1\/admin\//;
 
-/** Path parameters after the {id}, with the value that names a real thing inside the owner's resource. */
-const INNER_PARAMS: Record<string, string> = { key: 'todo' };
+/** Path parameters after the {id}, with the value that names a real thing inside the owner's resource (a delivery's: set once made). */
+const INNER_PARAMS: Record<string, string> = { key: 'todo', delivery_id: '' };
 
 function kindOf(path: string): Kind {
   const params = [...path.matchAll(/\{([^}]+)\}/g)].filter((m) => !INNER_PARAMS[m[1]!]);
@@ -125,6 +126,12 @@ beforeAll(async () => {
   const entry = await t.request({ method: 'POST', url: '/v1/time-entries', key: owner.key, body: { task_id: task.id, duration_minutes: 30 } });
   expect(entry.status, entry.text).toBe(201);
   ids.timeEntry = String(entry.body.data.id);
+  const webhook = await t.request({ method: 'POST', url: '/v1/webhooks', key: owner.key, body: { url: 'https://example.com/hook', events: ['*'], workspace_id: ids.workspace } });
+  expect(webhook.status, webhook.text).toBe(201);
+  ids.webhook = webhook.body.data.id;
+  const ping = await t.request({ method: 'POST', url: `/v1/webhooks/${ids.webhook}/test`, key: owner.key });
+  expect(ping.status, ping.text).toBe(202);
+  INNER_PARAMS.delivery_id = ping.body.data.id;
 });
 afterAll(async () => {
   await t?.close();
@@ -159,6 +166,8 @@ async function ownerView(kind: Kind, id: string): Promise<Response> {
       return t.request({ url: `/v1/comments/${id}`, key: owner.key });
     case 'attachment':
       return t.request({ url: `/v1/attachments/${id}`, key: owner.key });
+    case 'webhook':
+      return t.request({ url: `/v1/webhooks/${id}`, key: owner.key });
   }
 }
 

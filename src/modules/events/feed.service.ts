@@ -31,7 +31,8 @@ function parseTypes(value: string | undefined): { exact: string[]; prefixes: str
   return { exact: list.filter((t) => !t.endsWith('.*')), prefixes: list.filter((t) => t.endsWith('.*')).map((t) => t.slice(0, -1)) };
 }
 
-function presentEvent(e: FeedRow) {
+/** An event as the feed and webhook deliveries show it. */
+export function presentEvent(e: FeedRow) {
   return {
     id: e.id,
     type: e.type,
