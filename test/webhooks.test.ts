@@ -107,6 +107,17 @@ describe('webhook management', () => {
     expectError(await t.request({ url: `/v1/webhooks/${w.id}`, key: outsider.key }), 404, 'NOT_FOUND');
   });
 
+  it("shows only a webhook's origin in the change feed, which every member reads: its path and query may hold the receiver's own secret", async () => {
+    const w = await hook({ url: `${receiver.url}/services/T000/B000/s3cr3t-token?sig=abc` });
+    await t.request({ method: 'PATCH', url: `/v1/webhooks/${w.id}`, key: world.owner.key, body: { url: `${receiver.url}/other/s3cr3t-two` } });
+    await t.request({ method: 'DELETE', url: `/v1/webhooks/${w.id}`, key: world.owner.key });
+    const feed = await t.request({ url: `/v1/events?workspace_id=${world.workspace.id}&types=webhook.*&limit=1000`, key: world.owner.key });
+    const mine = feed.body.data.filter((e: { resource_id: string }) => e.resource_id === w.id);
+    expect(mine.map((e: { type: string }) => e.type)).toEqual(['webhook.created', 'webhook.updated', 'webhook.deleted']);
+    expect(mine.every((e: { data: { url: string } }) => e.data.url === `${receiver.url}/…`)).toBe(true);
+    expect(JSON.stringify(mine)).not.toMatch(/s3cr3t|sig=abc/);
+  });
+
   it('updates url, events and active, with a new ETag, and deletes idempotently', async () => {
     const w = await hook();
     const first = await t.request({ url: `/v1/webhooks/${w.id}`, key: world.owner.key });

@@ -16,7 +16,7 @@ import type { SecretBox } from '../../lib/secret-box.ts';
 import { presentEvent } from '../events/feed.service.ts';
 import { signatureHeader } from './signature.ts';
 import type { WebhookTargets } from './webhook-targets.ts';
-import { presentWebhook } from './webhook.presenter.ts';
+import { presentWebhookEvent } from './webhook.presenter.ts';
 import { webhookRepository, type ClaimedDelivery } from './webhook.repository.ts';
 
 const SECOND = 1000;
@@ -313,7 +313,7 @@ export class WebhookWorker {
       type: 'webhook.disabled',
       resourceType: 'webhook',
       resourceId: w.id,
-      data: { ...presentWebhook(w) },
+      data: presentWebhookEvent(w),
       changes: { active: { from: true, to: false }, disabled_reason: { from: null, to: reason } },
     });
   }

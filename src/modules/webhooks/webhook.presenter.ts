@@ -18,6 +18,20 @@ export function presentWebhook(w: Webhook) {
   };
 }
 
+/**
+ * A URL as events show it: its origin only. Every member reads the change feed, and a receiver's
+ * path or query often holds its own secret (a Slack or Teams incoming-webhook URL is one).
+ */
+export function redactedUrl(url: string): string {
+  const u = new URL(url);
+  return u.pathname === '/' && !u.search ? u.origin : `${u.origin}/…`;
+}
+
+/** A webhook as its events (webhook.created, .updated, .deleted, .disabled) carry it. */
+export function presentWebhookEvent(w: Webhook) {
+  return { ...presentWebhook(w), url: redactedUrl(w.url) };
+}
+
 export function presentDelivery(d: WebhookDelivery, attempts: WebhookAttempt[]) {
   return {
     id: d.id,

@@ -14,7 +14,7 @@ import { iso } from '../../lib/time.ts';
 import type { ProjectService } from '../projects/project.service.ts';
 import { newWebhookSecret } from './signature.ts';
 import { TargetRefused, type WebhookTargets } from './webhook-targets.ts';
-import { presentDelivery, presentWebhook } from './webhook.presenter.ts';
+import { presentDelivery, presentWebhook, presentWebhookEvent } from './webhook.presenter.ts';
 import { webhookRepository } from './webhook.repository.ts';
 import type {
   CreateWebhookInput,
@@ -64,7 +64,10 @@ export class WebhookService {
     }
   }
 
-  private async event(tx: Db, p: Principal, w: Webhook, type: string, data: ReturnType<typeof presentWebhook>, changes?: ReturnType<typeof diff>) {
+  /** Its event, with the URL cut to its origin (see presentWebhookEvent), in `changes` too. */
+  private async event(tx: Db, p: Principal, w: Webhook, type: string, before?: Webhook) {
+    const data = presentWebhookEvent(w);
+    const changes = before ? diff(presentWebhookEvent(before), data) : undefined;
     await recordEvent(tx, this.deps.ids, actorOf(p), { workspaceId: w.workspace_id, projectId: w.project_id, type, resourceType: 'webhook', resourceId: w.id, data, changes });
   }
 
@@ -102,9 +105,8 @@ export class WebhookService {
       created_at: now,
       updated_at: now,
     });
-    const data = presentWebhook(w);
-    await this.event(tx, p, w, 'webhook.created', data);
-    return { ...data, secret };
+    await this.event(tx, p, w, 'webhook.created');
+    return { ...presentWebhook(w), secret };
   }
 
   async list(p: Principal, q: ListWebhooksInput) {
@@ -133,10 +135,9 @@ export class WebhookService {
     // Enabled again: its failures so far no longer count towards disabling it.
     if (input.active === true && !before.active) Object.assign(changes, { active: true, disabled_reason: null, failing_since: null });
     const after = await webhookRepository(tx).update(id, changes, this.deps.clock.now());
-    const data = presentWebhook(after);
-    await this.event(tx, p, after, 'webhook.updated', data, diff(presentWebhook(before), data));
+    await this.event(tx, p, after, 'webhook.updated', before);
     if (after.active && !before.active) this.deps.wake();
-    return { webhook: data, version: after.version };
+    return { webhook: presentWebhook(after), version: after.version };
   }
 
   /** Idempotent; its deliveries go with it. */
@@ -146,7 +147,7 @@ export class WebhookService {
     authorize(p, found.workspace_id, 'webhook:manage', 'Webhook', found.project_id ?? undefined);
     checkIfMatch(ifMatch, found.version);
     await webhookRepository(tx).delete(id);
-    await this.event(tx, p, found, 'webhook.deleted', presentWebhook(found));
+    await this.event(tx, p, found, 'webhook.deleted');
     return { id, deleted: true as const };
   }
 
@@ -169,9 +170,8 @@ export class WebhookService {
       },
       now,
     );
-    const data = presentWebhook(after);
-    await this.event(tx, p, after, 'webhook.updated', data, diff(presentWebhook(before), data));
-    return { ...data, secret };
+    await this.event(tx, p, after, 'webhook.updated', before);
+    return { ...presentWebhook(after), secret };
   }
 
   /** Queues a `ping` to the endpoint, delivered, signed and logged like any event. */
