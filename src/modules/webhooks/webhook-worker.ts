@@ -146,7 +146,7 @@ export class WebhookWorker {
   async dispatch(): Promise<number> {
     return inTransaction(this.deps.db, async (tx) => {
       const repo = webhookRepository(tx);
-      const { events } = await repo.eventsToDispatch(DISPATCH_BATCH);
+      const events = await repo.eventsToDispatch(DISPATCH_BATCH);
       if (events.length === 0) return 0;
       const subscribers = await repo.subscribers(events);
       if (subscribers.length > 0) {

@@ -104,8 +104,8 @@ export function webhookRepository(db: Db) {
 
     // The dispatcher's and the workers' statements.
 
-    /** The feed events after the dispatcher's position, and that position, locked for the fan-out. */
-    async eventsToDispatch(limit: number): Promise<{ after: string; events: FeedRow[] }> {
+    /** The feed events after the dispatcher's position (its row locked for the fan-out). */
+    async eventsToDispatch(limit: number): Promise<FeedRow[]> {
       const state = await db.selectFrom('webhook_dispatch_state').select('last_position').forUpdate().executeTakeFirstOrThrow();
       const events = await db
         .selectFrom('events')
@@ -114,7 +114,7 @@ export function webhookRepository(db: Db) {
         .orderBy('position')
         .limit(limit)
         .execute();
-      return { after: state.last_position, events: events as FeedRow[] };
+      return events as FeedRow[];
     },
 
     /**

@@ -193,10 +193,8 @@ export class WebhookService {
       changes: null,
     };
     const body = JSON.stringify(payload);
-    await webhookRepository(tx).insertDeliveries([
-      { id: deliveryId, webhook_id: w.id, event_id: null, event_type: 'ping', payload: body, status: 'pending', next_attempt_at: now, lease_until: null, created_at: now, updated_at: now },
-    ]);
-    const delivery = (await webhookRepository(tx).findDelivery(w.id, deliveryId))!;
+    const delivery = { id: deliveryId, webhook_id: w.id, event_id: null, event_type: 'ping', payload: body, status: 'pending' as const, attempts: 0, next_attempt_at: now, lease_until: null, created_at: now, updated_at: now };
+    await webhookRepository(tx).insertDeliveries([delivery]);
     this.deps.wake();
     return presentDelivery(delivery, []);
   }
