@@ -34,7 +34,6 @@
 // PATCH /v1/tasks/batch of 100 seeded tasks each (a title and a priority per task, every task
 // changed, a different 100 each time).
 import { execFileSync } from 'node:child_process';
-import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -45,7 +44,7 @@ import pg from 'pg';
 import { openPglite } from '../src/db/database.ts';
 import { encodeCursor } from '../src/modules/events/feed.service.ts';
 import { combine, median, runLoad, stopLoad, type LoadResult } from './load.ts';
-import { cpuSecondsOf, freePort, memoryOf, onCleanup, runCleanups, spawnNode, spawnWithPortLine, stopChild, tail, waitHealthy, type Spawned } from './proc.ts';
+import { closeKeptAlive, cpuSecondsOf, freePort, keptAliveRequest, memoryOf, onCleanup, runCleanups, spawnNode, spawnWithPortLine, stopChild, tail, waitHealthy, type Spawned } from './proc.ts';
 import { seedEvents, seedTasks, seededTaskId, seedTimeEntries, type Exec } from './seed.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -180,31 +179,9 @@ async function api(s: ServerHandle, method: string, pathname: string, body?: unk
   return JSON.parse(text);
 }
 
-/**
- * One request on a kept-alive node:http connection, for the sequential latency measurements:
- * fetch added about a millisecond per request of its own here, which a 10 ms budget for two
- * requests cannot carry.
- */
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+/** A sequential request on a kept-alive connection (see keptAliveRequest). */
 function quick(s: { port: number }, method: string, pathname: string, body?: unknown): Promise<any> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: s.port, method, path: pathname, agent: keepAlive, headers: { ...auth, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${pathname} answered ${res.statusCode}: ${text.slice(0, 500)}`));
-          else resolve(JSON.parse(text));
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return keptAliveRequest(s.port, auth, method, pathname, body);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -588,7 +565,7 @@ async function main(): Promise<number> {
     log(`batch update of 100 tasks: p50 ${fmt(batchUpdateResult.p50, 1)} ms, p99 ${fmt(batchUpdateResult.p99, 1)} ms (${AGILE_REQUESTS} requests)`);
   }
 
-  keepAlive.destroy();
+  closeKeptAlive();
 
   // 6. Peak memory of the measured server, read before it stops.
   const serverMem = memoryOf(server.spawned.pid);

@@ -63,6 +63,8 @@ export interface WebhookConfig {
   timeoutMs: number;
   /** Deliveries this instance sends at once (SPRINTLANE_WEBHOOK_CONCURRENCY; 0: it sends none). */
   concurrency: number;
+  /** Deliveries in flight to any one endpoint at most (SPRINTLANE_WEBHOOK_ENDPOINT_CONCURRENCY); 1 while it is failing. */
+  endpointConcurrency: number;
 }
 
 export class ConfigError extends Error {}
@@ -182,7 +184,8 @@ export function loadConfig(env: Env = process.env): Config {
       allowedCidrs: cidrs(env.SPRINTLANE_WEBHOOK_ALLOWED_CIDRS),
       allowHttp: bool(env, 'SPRINTLANE_WEBHOOK_ALLOW_HTTP', false),
       timeoutMs: int(env, 'SPRINTLANE_WEBHOOK_TIMEOUT_MS', 15_000, 100, 300_000),
-      concurrency: int(env, 'SPRINTLANE_WEBHOOK_CONCURRENCY', 16, 0, 1000),
+      concurrency: int(env, 'SPRINTLANE_WEBHOOK_CONCURRENCY', 64, 0, 1000),
+      endpointConcurrency: int(env, 'SPRINTLANE_WEBHOOK_ENDPOINT_CONCURRENCY', 16, 1, 1000),
     },
     secretKey: secretKey(env.SPRINTLANE_SECRET_KEY),
     version: VERSION,

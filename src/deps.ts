@@ -159,6 +159,7 @@ export function createDeps(
     targets,
     timeoutMs: config.webhooks.timeoutMs,
     concurrency: config.webhooks.concurrency,
+    endpointConcurrency: config.webhooks.endpointConcurrency,
     userAgent: `Sprintlane-Webhooks/${config.version}`,
     onError: (err, what) => logger.warn({ err }, `${what} failed`),
     jitter: overrides.jitter,

@@ -127,7 +127,14 @@ describe('webhook delivery across processes', () => {
     }
     expect(acknowledged.size).toBeGreaterThan(20);
     const delivered = () => new Set(receiver!.received.filter((x) => x.path === '/crash').map((x) => (JSON.parse(x.body) as { data: { id: string } }).data.id));
-    await until(() => [...acknowledged].every((id) => delivered().has(id)), 240_000, () => `${[...acknowledged].filter((id) => !delivered().has(id)).length} of ${acknowledged.size} acknowledged changes not delivered`);
+    try {
+      await until(() => [...acknowledged].every((id) => delivered().has(id)), 240_000, () => `${[...acknowledged].filter((id) => !delivered().has(id)).length} of ${acknowledged.size} acknowledged changes not delivered`);
+    } catch (err) {
+      // What the server knows of the deliveries still waiting, to tell a lost event from a slow one.
+      const waiting = await server.request('GET', `/v1/webhooks/${hook.body.data.id}/deliveries?status=pending&per_page=20`, { key }).catch(() => undefined);
+      const log = (waiting?.body?.data ?? []) as Array<{ id: string; attempts: number; next_attempt_at: string | null; attempt_log: unknown[] }>;
+      throw new Error(`${(err as Error).message}; pending deliveries: ${JSON.stringify(log.map((d) => ({ id: d.id, attempts: d.attempts, next: d.next_attempt_at, last: d.attempt_log.at(-1) })))}`);
+    }
     // Every event reached the receiver under one webhook-id, however often it came.
     const ids = byEvent(receiver, '/crash');
     expect([...ids.values()].filter((s) => s.size !== 1)).toEqual([]);

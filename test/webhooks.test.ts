@@ -1,5 +1,6 @@
 // Webhooks: the management API, and deliveries to a real receiver on loopback (allowed through
 // SPRINTLANE_WEBHOOK_ALLOW_PRIVATE), each verified with the standardwebhooks package.
+import type { ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp } from './app.ts';
@@ -365,5 +366,76 @@ describe('redelivery', () => {
     // Housekeeping then removes it, as nothing can be done with it any more.
     expect(await t.deps.services.webhooks.pruneDeliveries()).toBe(1);
     expectError(await t.request({ url: `/v1/webhooks/${w.id}/deliveries/${d.id}`, key: world.owner.key }), 404, 'NOT_FOUND');
+  });
+});
+
+describe('slow receivers', () => {
+  /** Answers `path` after `ms`, with `status`, noting the most requests it held at once. */
+  function tracked(path: string, ms: number, status: number) {
+    const seen = { open: 0, most: 0 };
+    receiver.answer(path, (_req, res) => {
+      seen.most = Math.max(seen.most, ++seen.open);
+      setTimeout(() => {
+        seen.open -= 1;
+        res.writeHead(status).end();
+      }, ms);
+    });
+    return seen;
+  }
+
+  it('holds a hanging receiver to its share of the slots: a fast one gets every delivery while the hanging ones are still open', async () => {
+    // Its own instance, whose timeout outlasts the test: the hanging requests are answered by the
+    // test at the end, so nothing here depends on how fast the machine is.
+    const slow = await createTestApp({ jitter: () => 1, env: { SPRINTLANE_WEBHOOK_ALLOW_PRIVATE: 'true', SPRINTLANE_WEBHOOK_ALLOW_HTTP: 'true', SPRINTLANE_WEBHOOK_TIMEOUT_MS: '120000', SPRINTLANE_WEBHOOK_ENDPOINT_CONCURRENCY: '8', SPRINTLANE_RATE_LIMIT: 'false' } });
+    const held: ServerResponse[] = [];
+    try {
+      const w = await makeWorld(slow);
+      const create = async (path: string) => {
+        const res = await slow.request({ method: 'POST', url: '/v1/webhooks', key: w.owner.key, body: { url: `${receiver.url}${path}`, events: ['task.created'], project_id: w.project.id } });
+        expect(res.status, res.text).toBe(201);
+      };
+      await create('/hangs');
+      await create('/answers');
+      receiver.answer('/hangs', (_req, res) => held.push(res));
+      const fast = tracked('/answers', 5, 200);
+      const batch = await slow.request({ method: 'POST', url: `/v1/projects/${w.project.id}/tasks/batch`, key: w.owner.key, body: { tasks: Array.from({ length: 30 }, (_, i) => ({ title: `Task ${i}` })) } });
+      expect(batch.status, batch.text).toBe(201);
+
+      let drained = false;
+      const draining = slow.deps.webhookWorker.drain().then(() => (drained = true));
+      await vi.waitFor(() => expect(at('/answers')).toHaveLength(30), { timeout: 60_000, interval: 20 });
+      // The hanging endpoint holds its 8 (SPRINTLANE_WEBHOOK_ENDPOINT_CONCURRENCY) and no more.
+      expect(held).toHaveLength(8);
+      expect(drained).toBe(false);
+      expect(fast.most).toBeLessThanOrEqual(8);
+
+      for (const res of held.splice(0)) res.writeHead(200).end();
+      receiver.answer('/hangs', (_req, res) => res.writeHead(200).end());
+      await draining;
+      expect(at('/hangs')).toHaveLength(30);
+    } finally {
+      for (const res of held) res.destroy();
+      await slow.close();
+    }
+  });
+
+  it('sends a failing endpoint one delivery at a time until it answers again', async () => {
+    clock.freeze();
+    const w = await hook({ events: ['task.created'] });
+    receiver.answer(w.path, (_req, res) => res.writeHead(500).end());
+    await makeTask(t, world.owner, world.project.id);
+    await drain();
+    const failing = tracked(w.path, 30, 500);
+    for (let i = 0; i < 5; i++) await makeTask(t, world.owner, world.project.id);
+    await drain();
+    expect(at(w.path)).toHaveLength(6);
+    expect(failing.most).toBe(1);
+    // Answering again, it gets its share at once.
+    const healthy = tracked(w.path, 30, 200);
+    for (let i = 0; i < 20; i++) await makeTask(t, world.owner, world.project.id);
+    await drain();
+    expect(at(w.path)).toHaveLength(26);
+    expect(healthy.most).toBeGreaterThan(1);
+    expect(healthy.most).toBeLessThanOrEqual(t.deps.config.webhooks.endpointConcurrency);
   });
 });

@@ -141,19 +141,34 @@ export function webhookRepository(db: Db) {
     },
 
     /**
-     * Claims up to `limit` due deliveries of active webhooks for this worker until `leaseUntil`:
-     * rows other workers are claiming are skipped (FOR UPDATE SKIP LOCKED), and a claimed row is
-     * not due again until its lease ends, so no two workers send one delivery at once.
+     * Claims up to `limit` due deliveries of active webhooks for this worker until `leaseUntil`,
+     * at most `perEndpoint` in flight for any one webhook (counting what every worker holds), and
+     * one for a webhook whose attempts are failing (a receiver that hangs or errs is tried one
+     * delivery at a time until it answers again), the longest-due first. Rows other workers are
+     * claiming are skipped (FOR UPDATE SKIP LOCKED), and a claimed row is not due again until its
+     * lease ends, so no two workers send one delivery at once. Two workers claiming at the same
+     * moment may each fill an endpoint's share: the cap keeps a slow receiver from taking every
+     * slot, and holds to within that.
      */
-    async claim(now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]> {
+    async claim(now: Date, leaseUntil: Date, limit: number, perEndpoint: number): Promise<ClaimedDelivery[]> {
+      // Every read of webhook_deliveries here is by an endpoint's index: a plan made while the
+      // table was small (prepared statements keep theirs) must not turn into a scan of it.
       const { rows } = await sql<ClaimedDelivery>`
         with due as (
-          select d.id from webhook_deliveries d
-          where d.status = 'pending' and d.next_attempt_at <= ${now} and (d.lease_until is null or d.lease_until <= ${now})
-            and exists (select 1 from webhooks w where w.id = d.webhook_id and w.active)
-          order by d.next_attempt_at
+          select c.id from webhooks w
+          cross join lateral (
+            select d.id, d.next_attempt_at from webhook_deliveries d
+            where d.webhook_id = w.id and d.status = 'pending' and d.next_attempt_at <= ${now}
+              and (d.lease_until is null or d.lease_until <= ${now})
+            order by d.next_attempt_at
+            limit greatest(0, (case when w.failing_since is null then ${perEndpoint}::int else 1 end) - (
+              select count(*) from webhook_deliveries l
+              where l.webhook_id = w.id and l.status = 'pending' and l.lease_until is not null and l.lease_until > ${now}))
+            for update of d skip locked
+          ) c
+          where w.active
+          order by c.next_attempt_at
           limit ${limit}
-          for update of d skip locked
         )
         update webhook_deliveries d set lease_until = ${leaseUntil}
         from due, webhooks w
@@ -162,17 +177,44 @@ export function webhookRepository(db: Db) {
       return rows;
     },
 
-    async recordAttempt(row: Omit<WebhookAttempt, 'id'>): Promise<void> {
-      await db.insertInto('webhook_attempts').values(row).execute();
+    async recordAttempts(rows: Array<Omit<WebhookAttempt, 'id'>>): Promise<void> {
+      if (rows.length > 0) await db.insertInto('webhook_attempts').values(rows).execute();
     },
 
-    /** The delivery after an attempt: done (succeeded or failed for good) or due again at `next`. */
-    async settle(id: string, outcome: { status: WebhookDelivery['status']; next: Date | null }, at: Date): Promise<void> {
-      await db
-        .updateTable('webhook_deliveries')
-        .set({ status: outcome.status, next_attempt_at: outcome.next, lease_until: null, attempts: sql`attempts + 1`, updated_at: at })
-        .where('id', '=', id)
+    /** Deliveries after an attempt each: done (succeeded or failed for good) or due again at `next`. */
+    async settleMany(outcomes: SettleOutcome[], at: Date): Promise<void> {
+      if (outcomes.length === 0) return;
+      await sql`
+        update webhook_deliveries d
+        set status = o.status, next_attempt_at = o.next::timestamptz, lease_until = null, attempts = d.attempts + 1, updated_at = ${at}
+        from unnest(${outcomes.map((o) => o.id)}::text[], ${outcomes.map((o) => o.status)}::text[], ${outcomes.map((o) => o.next?.toISOString() ?? null)}::text[]) as o(id, status, next)
+        where d.id = o.id`.execute(db);
+    },
+
+    /**
+     * Keeps each endpoint's failing_since (since when every attempt has failed) after a batch of
+     * attempts: cleared for those whose last attempt succeeded, now for those whose failures began
+     * within the batch, kept or now for those that only failed. Returns the active endpoints of the
+     * last kind failing since `disableBefore` or earlier (to be disabled).
+     */
+    async markFailing(e: { recovered: string[]; failing: string[]; failingAnew: string[] }, at: Date, disableBefore: Date): Promise<string[]> {
+      if (e.recovered.length > 0) await db.updateTable('webhooks').set({ failing_since: null }).where('id', 'in', e.recovered).where('failing_since', 'is not', null).execute();
+      if (e.failingAnew.length > 0) await db.updateTable('webhooks').set({ failing_since: at }).where('id', 'in', e.failingAnew).execute();
+      if (e.failing.length === 0) return [];
+      const rows = await db
+        .updateTable('webhooks')
+        .set({ failing_since: sql`coalesce(failing_since, ${at})` })
+        .where('id', 'in', e.failing)
+        .returning(['id', 'active', 'failing_since'])
         .execute();
+      return rows.filter((w) => w.active && w.failing_since !== null && w.failing_since <= disableBefore).map((w) => w.id);
     },
   };
+}
+
+/** What an attempt leaves a delivery as. */
+export interface SettleOutcome {
+  id: string;
+  status: WebhookDelivery['status'];
+  next: Date | null;
 }
