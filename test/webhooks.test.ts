@@ -291,6 +291,21 @@ describe('retries', () => {
     expect(Date.parse(d.next_attempt_at)).toBe(second(clock.now().getTime() + 120_000));
   });
 
+  it('honours Retry-After given as an HTTP date on a 503', async () => {
+    clock.freeze();
+    const w = await hook({ events: ['task.created'] });
+    // The worker reads a date against the real clock (the receiver's), so the date is set from it.
+    const until = second(Date.now() + 10 * 60_000);
+    receiver.answer(w.path, (_req, res) => res.writeHead(503, { 'retry-after': new Date(until).toUTCString() }).end());
+    await makeTask(t, world.owner, world.project.id);
+    await drain();
+    const [d] = await deliveries(w.id);
+    // Ten minutes, longer than the 5 s the schedule gives a first retry (give or take the second the date is cut to).
+    const wait = Date.parse(d.next_attempt_at) - clock.now().getTime();
+    expect(wait).toBeGreaterThan(9 * 60_000);
+    expect(wait).toBeLessThanOrEqual(10 * 60_000);
+  });
+
   it('does not follow a redirect: a 3xx is a failed attempt and the target is never called', async () => {
     const w = await hook({ events: ['task.created'] });
     receiver.answer(w.path, (_req, res) => res.writeHead(302, { location: `${receiver.url}/elsewhere` }).end());

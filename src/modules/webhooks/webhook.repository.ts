@@ -201,13 +201,16 @@ export function webhookRepository(db: Db) {
       if (e.recovered.length > 0) await db.updateTable('webhooks').set({ failing_since: null }).where('id', 'in', e.recovered).where('failing_since', 'is not', null).execute();
       if (e.failingAnew.length > 0) await db.updateTable('webhooks').set({ failing_since: at }).where('id', 'in', e.failingAnew).execute();
       if (e.failing.length === 0) return [];
+      // Only the rows that change are written: those starting to fail, and those to be disabled
+      // (an endpoint failing for less long is not touched on each of its attempts).
       const rows = await db
         .updateTable('webhooks')
         .set({ failing_since: sql`coalesce(failing_since, ${at})` })
         .where('id', 'in', e.failing)
-        .returning(['id', 'active', 'failing_since'])
+        .where((eb) => eb.or([eb('failing_since', 'is', null), eb.and([eb('active', '=', true), eb('failing_since', '<=', disableBefore)])]))
+        .returning(['id', 'failing_since'])
         .execute();
-      return rows.filter((w) => w.active && w.failing_since !== null && w.failing_since <= disableBefore).map((w) => w.id);
+      return rows.filter((w) => w.failing_since! <= disableBefore).map((w) => w.id);
     },
   };
 }
